@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the test suite runs against (real borg, later sshd and FUSE).
+# Idempotent: does nothing when everything is already there.
+set -euo pipefail
+need=()
+command -v borg >/dev/null 2>&1 || need+=(borgbackup)
+[ -x /usr/sbin/sshd ] || need+=(openssh-server)
+command -v ssh >/dev/null 2>&1 || need+=(openssh-client)
+command -v fusermount3 >/dev/null 2>&1 || need+=(fuse3)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "install-test-deps: missing ${need[*]} and not root; install them with apt-get" >&2
+    exit 1
+  fi
+  echo "install-test-deps: installing ${need[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
