@@ -6,15 +6,19 @@
 //   - decoding: every raw becomes a Buffer (a view into the input unless `copy` is set);
 //     maps become plain objects whose keys are the raw key bytes as a latin1 ("binary") string,
 //     one char per byte, so any key round-trips (use `keyOf`/`keyBytes` to convert); integer keys
-//     (hints) become their decimal string.
+//     (hints) become their decimal string, unless `intKeyMaps` is set: then a map with an integer key
+//     becomes a `Map` that keeps number (or bigint) keys and re-encodes byte for byte. Plain objects
+//     list integer-like keys ("7", "10") first in numeric order, so only `sortKeys` encoding (or a
+//     `Map`) reproduces borg's key order for such keys.
 //   - encoding: Buffer/Uint8Array -> raw bytes, JS string -> raw UTF-8 bytes, object keys -> raw latin1
 //     bytes, Map keys by their own type (number -> int, Uint8Array -> raw, string -> latin1 raw).
 //   - integers use the smallest encoding; values beyond 2^53 are bigint on both sides.
 // The decoder is strict like borg's limited unpackers: bin and ext types are rejected unless allowed,
 // and lengths are bounded.
+// (Slightly over 500 lines: decoder, streaming unpacker and encoder of one wire format, kept together.)
 
 export type MsgValue = null | boolean | number | bigint | Buffer | string | Uint8Array | MsgValue[] | MsgMap | Map<MsgKey, MsgValue>;
-export type MsgKey = string | number | Uint8Array;
+export type MsgKey = string | number | bigint | Uint8Array;
 export interface MsgMap {
   [key: string]: MsgValue;
 }
@@ -37,6 +41,11 @@ export interface DecodeOptions {
   allowBin?: boolean;
   /** Accept ext types (default false). */
   allowExt?: boolean;
+  /**
+   * Decode a map that has an integer key as a `Map<MsgKey, MsgValue>` (integer keys stay numbers or
+   * bigints, raw keys become latin1 strings as in objects), so that it re-encodes identically (hints).
+   */
+  intKeyMaps?: boolean;
   maxStrLen?: number;
   maxArrayLen?: number;
   maxMapLen?: number;
@@ -52,10 +61,13 @@ const DEFAULT_LIMITS = {
 
 class Decoder {
   pos = 0;
+  /** After NEED_MORE: the buffer length that the incomplete value needs at least. */
+  needed = 0;
   private readonly view: DataView;
   private readonly copy: boolean;
   private readonly allowBin: boolean;
   private readonly allowExt: boolean;
+  private readonly intKeyMaps: boolean;
   private readonly maxStrLen: number;
   private readonly maxArrayLen: number;
   private readonly maxMapLen: number;
@@ -66,6 +78,7 @@ class Decoder {
     this.copy = options.copy ?? false;
     this.allowBin = options.allowBin ?? false;
     this.allowExt = options.allowExt ?? false;
+    this.intKeyMaps = options.intKeyMaps ?? false;
     this.maxStrLen = options.maxStrLen ?? DEFAULT_LIMITS.maxStrLen;
     this.maxArrayLen = options.maxArrayLen ?? DEFAULT_LIMITS.maxArrayLen;
     this.maxMapLen = options.maxMapLen ?? DEFAULT_LIMITS.maxMapLen;
@@ -73,7 +86,12 @@ class Decoder {
   }
 
   private need(n: number): void {
-    if (this.pos + n > this.buf.length) throw NEED_MORE;
+    if (this.pos + n > this.buf.length) this.needMore(this.pos + n);
+  }
+
+  private needMore(length: number): never {
+    this.needed = length;
+    throw NEED_MORE;
   }
 
   private raw(len: number, limit: number, kind: string): Buffer {
@@ -88,27 +106,43 @@ class Decoder {
   private array(len: number, depth: number): MsgValue[] {
     if (len > this.maxArrayLen) throw new MsgpackError(`array of ${len} elements exceeds the limit of ${this.maxArrayLen}`);
     // Do not trust the declared length for preallocation: a hostile header could claim 2^32 elements.
-    if (len > this.buf.length - this.pos) throw NEED_MORE;
+    if (len > this.buf.length - this.pos) this.needMore(this.pos + len);
     const out: MsgValue[] = new Array(len);
     for (let i = 0; i < len; i++) out[i] = this.value(depth + 1);
     return out;
   }
 
-  private map(len: number, depth: number): MsgMap {
+  private map(len: number, depth: number): MsgMap | Map<MsgKey, MsgValue> {
     if (len > this.maxMapLen) throw new MsgpackError(`map of ${len} entries exceeds the limit of ${this.maxMapLen}`);
-    if (2 * len > this.buf.length - this.pos) throw NEED_MORE;
+    if (2 * len > this.buf.length - this.pos) this.needMore(this.pos + 2 * len);
+    if (this.intKeyMaps) return this.mapKeepingIntKeys(len, depth);
     const out: MsgMap = Object.create(null) as MsgMap;
     for (let i = 0; i < len; i++) {
       const key = this.key();
-      out[key] = this.value(depth + 1);
+      out[typeof key === 'string' ? key : String(key)] = this.value(depth + 1);
     }
     return out;
   }
 
-  private key(): string {
+  private mapKeepingIntKeys(len: number, depth: number): MsgMap | Map<MsgKey, MsgValue> {
+    const entries: [string | number | bigint, MsgValue][] = new Array(len);
+    let intKeys = false;
+    for (let i = 0; i < len; i++) {
+      const key = this.key();
+      if (typeof key !== 'string') intKeys = true; // (float keys, never written by borg, ride along)
+      entries[i] = [key, this.value(depth + 1)];
+    }
+    if (intKeys) return new Map(entries);
+    const out: MsgMap = Object.create(null) as MsgMap;
+    for (const [k, v] of entries) out[k as string] = v;
+    return out;
+  }
+
+  /** A raw key as its latin1 string; a number key as itself. */
+  private key(): string | number | bigint {
     const k = this.value(this.maxDepth);
     if (Buffer.isBuffer(k)) return k.toString('latin1');
-    if (typeof k === 'number' || typeof k === 'bigint') return String(k);
+    if (typeof k === 'number' || typeof k === 'bigint') return k;
     throw new MsgpackError(`unsupported map key type ${k === null ? 'nil' : typeof k}`);
   }
 
@@ -214,32 +248,43 @@ export function decodeAll(data: Uint8Array, options: DecodeOptions = {}): MsgVal
 export class Unpacker {
   private buf: Buffer = Buffer.alloc(0);
   private pos = 0;
+  /** Pieces fed after `buf`, joined only once a value can be complete (no quadratic copying). */
+  private pieces: Buffer[] = [];
+  private piecesLength = 0;
+  /** Unconsumed bytes the incomplete value at `pos` needs at least. */
+  private wanted = 0;
 
   constructor(private readonly options: DecodeOptions = {}) {}
 
   feed(data: Uint8Array): void {
-    const rest = this.buf.subarray(this.pos);
-    // Values may be views into the buffer: never write into the old one, build a new one.
-    this.buf = rest.length === 0 ? Buffer.from(asBuf(data)) : Buffer.concat([rest, asBuf(data)]);
-    this.pos = 0;
+    if (data.byteLength === 0) return;
+    // Values may be views into our buffers: keep a private copy, never write into old buffers.
+    this.pieces.push(Buffer.from(asBuf(data)));
+    this.piecesLength += data.byteLength;
   }
 
   /** Bytes fed but not yet consumed by a complete value. */
   get pending(): number {
-    return this.buf.length - this.pos;
+    return this.buf.length - this.pos + this.piecesLength;
   }
 
   /** The next complete value, or undefined when more bytes are needed. */
   next(): MsgValue | undefined {
-    if (this.pos >= this.buf.length) return undefined;
+    const pending = this.pending;
+    if (pending === 0 || pending < this.wanted) return undefined;
+    this.join();
     const dec = new Decoder(this.buf, this.options);
     dec.pos = this.pos;
     try {
       const value = dec.value();
       this.pos = dec.pos;
+      this.wanted = 0;
       return value;
     } catch (e) {
-      if (e instanceof NeedMoreData) return undefined;
+      if (e instanceof NeedMoreData) {
+        this.wanted = dec.needed - this.pos;
+        return undefined;
+      }
       throw e;
     }
   }
@@ -250,6 +295,15 @@ export class Unpacker {
       if (v === undefined) return;
       yield v;
     }
+  }
+
+  private join(): void {
+    if (this.pieces.length === 0) return;
+    const rest = this.buf.subarray(this.pos);
+    this.buf = rest.length === 0 && this.pieces.length === 1 ? this.pieces[0]! : Buffer.concat([rest, ...this.pieces]);
+    this.pos = 0;
+    this.pieces = [];
+    this.piecesLength = 0;
   }
 }
 
@@ -291,6 +345,7 @@ class Encoder {
   }
 
   rawHeader(len: number): void {
+    if (len > 0xffffffff) throw new MsgpackError(`raw of ${len} bytes is too long for msgpack`);
     this.ensure(5);
     if (len < 32) this.buf[this.pos++] = 0xa0 | len;
     else if (len < 0x10000) {
@@ -319,6 +374,8 @@ class Encoder {
   }
 
   int(n: number): void {
+    // Beyond 64 bits DataView would silently wrap; Python's packer refuses such integers too.
+    if (n >= 2 ** 64 || n < -(2 ** 63)) throw new MsgpackError(`integer ${n} does not fit in 64 bits`);
     this.ensure(9);
     const v = this.view;
     if (n >= 0) {
@@ -373,9 +430,16 @@ class Encoder {
     this.containerHeader(len, 0x80, 0xde, 0xdf);
   }
 
+  /** Object and Map string keys are raw bytes as latin1 text (see keyOf); anything wider is a bug. */
+  latin1Key(k: string): void {
+    if (/[^\x00-\xff]/.test(k)) throw new MsgpackError(`map key '${k}' is not latin1 raw bytes (use keyOf)`);
+    this.string(k, 'latin1');
+  }
+
   private mapKey(k: MsgKey): void {
-    if (typeof k === 'string') this.string(k, 'latin1');
-    else if (typeof k === 'number') this.int(k);
+    if (typeof k === 'string') this.latin1Key(k);
+    else if (typeof k === 'number') this.value(k);
+    else if (typeof k === 'bigint') this.bigint(k);
     else this.raw(k);
   }
 
@@ -407,17 +471,23 @@ class Encoder {
     if (this.sortKeys) keys = keys.sort();
     this.mapHeader(keys.length);
     for (const k of keys) {
-      this.string(k, 'latin1');
+      this.latin1Key(k);
       this.value((x as MsgMap)[k]);
     }
   }
 }
 
+/** Integers numerically (before raws), raws by their bytes. */
 function compareKeys(a: MsgKey, b: MsgKey): number {
-  if (typeof a === 'number' && typeof b === 'number') return a - b;
-  const ab = typeof a === 'string' ? Buffer.from(a, 'latin1') : typeof a === 'number' ? Buffer.from(String(a)) : Buffer.from(a);
-  const bb = typeof b === 'string' ? Buffer.from(b, 'latin1') : typeof b === 'number' ? Buffer.from(String(b)) : Buffer.from(b);
-  return Buffer.compare(ab, bb);
+  const aInt = typeof a === 'number' || typeof a === 'bigint';
+  const bInt = typeof b === 'number' || typeof b === 'bigint';
+  if (aInt && bInt) return a < b ? -1 : a > b ? 1 : 0;
+  if (aInt !== bInt) return aInt ? -1 : 1;
+  return Buffer.compare(keyRaw(a as string | Uint8Array), keyRaw(b as string | Uint8Array));
+}
+
+function keyRaw(k: string | Uint8Array): Buffer {
+  return typeof k === 'string' ? Buffer.from(k, 'latin1') : asBuf(k);
 }
 
 /** Packs one value the way borg 1.2 does. Object properties that are `undefined` are left out. */

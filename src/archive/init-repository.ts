@@ -1,0 +1,64 @@
+// `init`: a new repository with a new key and an empty manifest (spec §8.7).
+import { Key, newPassphrase, type KeyMode, type PassphraseOptions } from '../crypto/index.js';
+import type { Env } from '../cache/paths.js';
+import { LocalRepository } from '../repository/local-repository.js';
+import { BorgError } from '../errors.js';
+import type { Location } from '../remote/location.js';
+import { saveKey } from './key-store.js';
+import { RepositorySession } from './repository-session.js';
+
+export interface InitOptions {
+  encryption: KeyMode;
+  appendOnly?: boolean;
+  /** Bytes; 0 or undefined = no quota. */
+  storageQuota?: number;
+  makeParentDirs?: boolean;
+  env?: Env;
+  umask?: number;
+  lockWait?: number | null;
+  passphrase?: PassphraseOptions;
+  /** PBKDF2 iterations for the key blob (tests only; borg uses 100000). */
+  kdfIterations?: number;
+}
+
+export interface InitResult {
+  session: RepositorySession;
+  keyFile?: string;
+}
+
+/** Creates the repository, stores its key and commits the first manifest. The session stays open. */
+export async function initRepository(location: Location, options: InitOptions): Promise<InitResult> {
+  if (location.proto !== 'file') {
+    throw new BorgError(`Cannot create ${location.canonicalPath()}: repositories over ssh are not supported by this build`, { code: 'Error' });
+  }
+  const env = options.env ?? process.env;
+  const repository = await LocalRepository.create(location.path, {
+    appendOnly: options.appendOnly ?? false,
+    storageQuota: options.storageQuota ?? 0,
+    makeParentDirs: options.makeParentDirs ?? false,
+    lockWait: options.lockWait === undefined ? 1 : options.lockWait,
+    ...(options.umask !== undefined ? { umask: options.umask } : {}),
+  });
+  try {
+    const key = Key.generate(options.encryption, repository.id);
+    let keyFile: string | undefined;
+    if (key.storage !== 'none') {
+      const passphrase = await newPassphrase({ allowEmpty: true, ...(options.passphrase ?? { env }) });
+      const access = {
+        location: location.canonicalPath(),
+        locationParts: location.host !== undefined ? { host: location.host, path: location.path } : { path: location.path },
+        env,
+      };
+      keyFile = await saveKey(repository, key, passphrase, access, { create: true, ...(options.kdfIterations ? { iterations: options.kdfIterations } : {}) });
+    }
+    const session = RepositorySession.fresh(location, repository, key, env, keyFile);
+    await session.commit();
+    session.security.tamRequired = key.tamRequired;
+    return keyFile !== undefined ? { session, keyFile } : { session };
+  } catch (e) {
+    // Nothing was stored yet: leave no half-made repository behind (it would have no manifest).
+    await repository.destroy().catch(() => undefined);
+    await repository.close().catch(() => undefined);
+    throw e;
+  }
+}

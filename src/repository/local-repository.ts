@@ -1,0 +1,309 @@
+// A repository in a local directory (spec §1), compatible with borg 1.2 on disk: borg and borg-ts can
+// take turns on the same repository. Public methods run one at a time (an internal queue), so callers
+// may fire several without awaiting each; the log, index and hints are only touched from here.
+import { readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { saveFile } from '../platform/save-file.js';
+import { readConfig, repositorySettings, saveConfig, SECTION } from './config.js';
+import {
+  AtticRepository, DoesNotExist, IntegrityError, InvalidRepository, NonceReservationMismatch, ObjectNotFound,
+  RepositoryAppendOnly,
+} from './errors.js';
+import type { IniFile } from './ini.js';
+import { Lock, repositoryLockPath } from './lock.js';
+import { checkRepository, type CheckOptions } from './repository-check.js';
+import { createRepositoryFiles } from './repository-create.js';
+import type { Repository } from './repository.js';
+import { ATTIC_MAGIC, ID_SIZE, TAG_PUT } from './segment-format.js';
+import { SegmentPaths } from './segment-paths.js';
+import { SegmentReader } from './segment-reader.js';
+import { SegmentWriter } from './segment-writer.js';
+import { Transactions, type CommitOptions } from './transaction.js';
+
+export interface OpenOptions {
+  /** true: exclusive lock (writers); false: shared (readers, default); null: shared, upgraded on the first write. */
+  exclusive?: boolean | null;
+  /** Seconds to wait for a lock held by others (default 1, like borg's --lock-wait); null waits forever. */
+  lockWait?: number | null;
+  /** Take the repository lock at all (default true). */
+  lock?: boolean;
+  /** Force append-only mode even if the config does not ask for it (borg serve --append-only). */
+  appendOnly?: boolean;
+  /** Override the config's storage quota in bytes (borg serve --storage-quota). */
+  storageQuota?: number | null;
+  /** Applied to the modes of created files and directories (default 0o077, borg's default). */
+  umask?: number;
+  /** Receives warnings such as "index corrupted, rebuilding". */
+  onWarning?: (message: string) => void;
+}
+
+export interface CreateOptions extends OpenOptions {
+  makeParentDirs?: boolean;
+  /** Repository id (32 bytes); random by default. */
+  id?: Uint8Array;
+}
+
+const DEFAULT_UMASK = 0o077;
+
+function checkId(id: Uint8Array): void {
+  if (!(id instanceof Uint8Array) || id.byteLength !== ID_SIZE) throw new TypeError(`Invalid object id: expected ${ID_SIZE} bytes`);
+}
+
+export class LocalRepository implements Repository {
+  readonly path: string;
+  readonly id: Buffer;
+  private readonly txn: Transactions;
+  private readonly ini: IniFile;
+  private readonly fileMode: number;
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  private constructor(path: string, ini: IniFile, txn: Transactions, fileMode: number) {
+    this.path = path;
+    this.ini = ini;
+    this.txn = txn;
+    this.fileMode = fileMode;
+    this.id = txn.ctx.settings.id;
+  }
+
+  /** Creates an empty repository and opens it with an exclusive lock. */
+  static async create(path: string, options: CreateOptions = {}): Promise<LocalRepository> {
+    const umask = options.umask ?? DEFAULT_UMASK;
+    createRepositoryFiles(path, {
+      appendOnly: options.appendOnly ?? false,
+      storageQuota: options.storageQuota ?? 0,
+      makeParentDirs: options.makeParentDirs ?? false,
+      ...(options.id ? { id: options.id } : {}),
+      fileMode: 0o666 & ~umask,
+      dirMode: 0o777 & ~umask,
+    });
+    const repo = await LocalRepository.open(path, { exclusive: true, ...options });
+    // Like borg: if the very first commit finds no room, the new repository is removed again.
+    repo.txn.ctx.abandonNewRepository = () => repo.destroyFiles();
+    return repo;
+  }
+
+  static async open(path: string, options: OpenOptions = {}): Promise<LocalRepository> {
+    const abs = resolve(path);
+    let st;
+    try {
+      st = statSync(abs);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new DoesNotExist(abs);
+      throw e;
+    }
+    if (!st.isDirectory()) throw new InvalidRepository(abs);
+    const umask = options.umask ?? DEFAULT_UMASK;
+    const fileMode = 0o666 & ~umask;
+    const exclusive = options.exclusive === undefined ? false : options.exclusive;
+    const lock = options.lock === false
+      ? null
+      : await new Lock(repositoryLockPath(abs), { exclusive: exclusive === true, timeout: options.lockWait === undefined ? 1 : options.lockWait, fileMode }).acquire();
+    try {
+      const ini = readConfig(abs);
+      const settings = repositorySettings(abs, ini);
+      settings.appendOnly = settings.appendOnly || (options.appendOnly ?? false);
+      if (options.storageQuota !== undefined && options.storageQuota !== null) settings.storageQuota = options.storageQuota;
+      const paths = new SegmentPaths(abs, settings.segmentsPerDir);
+      const reader = new SegmentReader(paths);
+      const writer = new SegmentWriter(paths, reader, { maxSegmentSize: settings.maxSegmentSize, fileMode, dirMode: 0o777 & ~umask });
+      const latest = paths.latest();
+      if (latest !== undefined && (await reader.magic(latest)).equals(ATTIC_MAGIC)) {
+        await reader.close();
+        throw new AtticRepository(abs);
+      }
+      const warn = options.onWarning ?? (() => {});
+      const txn = new Transactions({ path: abs, settings, paths, reader, writer, lock, exclusive, fileMode, warn });
+      return new LocalRepository(abs, ini, txn, fileMode);
+    } catch (e) {
+      await lock?.release();
+      throw e;
+    }
+  }
+
+  private serial<T>(fn: () => Promise<T>, options: { whenClosed?: boolean } = {}): Promise<T> {
+    const run = this.queue.then(() => {
+      if (this.closed && !options.whenClosed) throw new Error(`Repository ${this.path} is closed`);
+      return fn();
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  get appendOnly(): boolean {
+    return this.txn.ctx.settings.appendOnly;
+  }
+
+  get(id: Uint8Array): Promise<Buffer> {
+    checkId(id);
+    return this.serial(async () => {
+      const at = (await this.txn.ensureIndex()).get(id);
+      if (!at) throw new ObjectNotFound(id, this.path);
+      return this.txn.ctx.reader.read(at.segment, at.offset, id);
+    });
+  }
+
+  async *getMany(ids: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): AsyncIterable<Buffer> {
+    for await (const id of ids) yield await this.get(id);
+  }
+
+  put(id: Uint8Array, data: Uint8Array): Promise<void> {
+    checkId(id);
+    return this.serial(() => this.txn.put(id, data));
+  }
+
+  delete(id: Uint8Array): Promise<void> {
+    checkId(id);
+    return this.serial(() => this.txn.delete(id));
+  }
+
+  commit(options: CommitOptions = {}): Promise<void> {
+    return this.serial(() => this.txn.commit(options));
+  }
+
+  rollback(): Promise<void> {
+    return this.serial(() => this.txn.rollback());
+  }
+
+  list(limit: number | null = null, marker: Uint8Array | null = null): Promise<Buffer[]> {
+    if (limit !== null && limit < 0) throw new RangeError('list limit must be >= 0');
+    return this.serial(async () => {
+      const out: Buffer[] = [];
+      if (limit === 0) return out;
+      const table = (await this.txn.ensureIndex()).table;
+      // peek, not find: a lookup must not move entries between the pages of a listing.
+      let slot = marker === null ? -1 : table.peek(marker);
+      if (slot < 0 && marker !== null) throw new ObjectNotFound(marker, this.path);
+      while ((slot = table.nextUsedSlot(slot + 1)) >= 0) {
+        out.push(table.keyAt(slot));
+        if (out.length === limit) break;
+      }
+      return out;
+    });
+  }
+
+  scan(limit: number | null = null, marker: Uint8Array | null = null): Promise<Buffer[]> {
+    if (limit !== null && limit < 1) throw new RangeError('scan limit must be > 0 (or null for all)');
+    return this.serial(async () => {
+      const index = await this.txn.ensureIndex();
+      const { paths, reader } = this.txn.ctx;
+      let from = { segment: 0, offset: 0 };
+      if (marker !== null) {
+        const at = index.get(marker);
+        if (!at) throw new ObjectNotFound(marker, this.path);
+        from = at;
+      }
+      const out: Buffer[] = [];
+      for (const segment of paths.list({ from: from.segment })) {
+        // Continuing after `marker`: resume at its entry and skip it, it was returned last time.
+        let skip = segment === from.segment && from.offset > 0;
+        try {
+          for await (const e of reader.iterObjects(segment, { offset: skip ? from.offset : 0, readData: false })) {
+            if (skip) {
+              skip = false;
+              continue;
+            }
+            if (e.tag !== TAG_PUT) continue;
+            const at = index.get(e.id!);
+            if (at && at.segment === segment && at.offset === e.offset) {
+              out.push(e.id!);
+              if (out.length === limit) return out;
+            }
+          }
+        } catch (e) {
+          // A damaged header hides the rest of its segment; `check` reports it.
+          if (!(e instanceof IntegrityError)) throw e;
+        }
+      }
+      return out;
+    });
+  }
+
+  len(): Promise<number> {
+    return this.serial(async () => (await this.txn.ensureIndex()).count);
+  }
+
+  loadKey(): Promise<Buffer> {
+    return this.serial(async () => Buffer.from((this.ini.get(SECTION, 'key') ?? '').trim(), 'utf8'));
+  }
+
+  saveKey(data: Uint8Array): Promise<void> {
+    return this.serial(async () => {
+      this.ini.set(SECTION, 'key', Buffer.from(data).toString('utf8'));
+      saveConfig(this.path, this.ini, this.fileMode);
+    });
+  }
+
+  private requireExclusiveLock(action: string): void {
+    const lock = this.txn.ctx.lock;
+    if (lock && !lock.gotExclusiveLock()) throw new Error(`Cannot ${action}: the repository is not locked exclusively`);
+  }
+
+  private readNonce(): bigint | null {
+    let text: string;
+    try {
+      text = readFileSync(join(this.path, 'nonce'), 'latin1').trim();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw e;
+    }
+    if (!/^([0-9a-fA-F]{2})*$/.test(text)) throw new IntegrityError(`Invalid nonce file in repository ${this.path}`);
+    return text === '' ? 0n : BigInt(`0x${text}`);
+  }
+
+  getFreeNonce(): Promise<bigint | null> {
+    return this.serial(async () => {
+      this.requireExclusiveLock('read the nonce');
+      return this.readNonce();
+    });
+  }
+
+  commitNonceReservation(next: bigint, start: bigint | null): Promise<void> {
+    if (next < 0n || next >= 1n << 64n) throw new RangeError('Nonce reservation must be a u64');
+    return this.serial(async () => {
+      this.requireExclusiveLock('reserve nonces');
+      if (this.readNonce() !== start) throw new NonceReservationMismatch();
+      saveFile(join(this.path, 'nonce'), next.toString(16).padStart(16, '0'), this.fileMode);
+    });
+  }
+
+  breakLock(): Promise<void> {
+    return this.serial(async () => new Lock(repositoryLockPath(this.path), { exclusive: false, timeout: null }).breakLock());
+  }
+
+  destroy(): Promise<void> {
+    return this.serial(async () => {
+      if (this.appendOnly) throw new RepositoryAppendOnly(this.path, 'delete the repository');
+      await this.destroyFiles();
+    });
+  }
+
+  /** Closes, then removes the config first (so a half-deleted directory is no repository) and the rest. */
+  private async destroyFiles(): Promise<void> {
+    await this.closeNow();
+    unlinkSync(join(this.path, 'config'));
+    rmSync(this.path, { recursive: true, force: true });
+  }
+
+  check(options: CheckOptions = {}): Promise<boolean> {
+    return this.serial(() =>
+      checkRepository({ txn: this.txn, ini: this.ini, saveConfig: () => saveConfig(this.path, this.ini, this.fileMode) }, options),
+    );
+  }
+
+  close(): Promise<void> {
+    return this.serial(() => this.closeNow(), { whenClosed: true });
+  }
+
+  private async closeNow(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const { writer, reader, lock } = this.txn.ctx;
+    try {
+      await writer.close();
+      await reader.close();
+    } finally {
+      await lock?.release();
+    }
+  }
+}

@@ -1,0 +1,142 @@
+// The repository half of `borg check` (spec §5.7): read every committed segment with all CRC checks,
+// rebuild index and hints from them and compare with the committed index. With repair, damaged
+// segments are salvaged, a missing final COMMIT is added and the rebuilt index is written. A partial
+// check (maxDuration) only verifies segments and remembers where it stopped in the config.
+import type { IniFile } from './ini.js';
+import { SECTION } from './config.js';
+import { IntegrityError, RepositoryAppendOnly } from './errors.js';
+import { indexTransactionId } from './index-files.js';
+import { parseIniInt } from './ini.js';
+import { updateIndex } from './replay.js';
+import type { SegmentEntry } from './segment-format.js';
+import { recoverSegment } from './segment-recovery.js';
+import type { Transactions } from './transaction.js';
+
+export interface CheckFinding {
+  level: 'error' | 'warning' | 'info';
+  message: string;
+}
+
+export interface CheckOptions {
+  repair?: boolean;
+  /** Seconds; non-zero makes a partial check that resumes where the previous one stopped. */
+  maxDuration?: number;
+  onFinding?: (finding: CheckFinding) => void;
+}
+
+export interface CheckEnvironment {
+  txn: Transactions;
+  ini: IniFile;
+  saveConfig: () => void;
+}
+
+async function collect(it: AsyncIterable<SegmentEntry>): Promise<SegmentEntry[]> {
+  const out: SegmentEntry[] = [];
+  for await (const e of it) out.push(e);
+  return out;
+}
+
+/** Returns true if no problem was found (or everything found was repaired). */
+export async function checkRepository(env: CheckEnvironment, options: CheckOptions = {}): Promise<boolean> {
+  const { txn, ini } = env;
+  const { ctx } = txn;
+  const repair = options.repair ?? false;
+  const maxDuration = options.maxDuration ?? 0;
+  if (ctx.settings.appendOnly && repair) throw new RepositoryAppendOnly(ctx.path, 'repair');
+  if (txn.active) throw new Error('Cannot check a repository during a transaction');
+  const say = (level: CheckFinding['level'], message: string): void => options.onFinding?.({ level, message });
+  let errorFound = false;
+  const report = (message: string): void => {
+    errorFound = true;
+    say('error', message);
+  };
+
+  let tid: number | undefined;
+  let currentIndex = null;
+  try {
+    tid = await txn.transactionId();
+    currentIndex = await txn.openIndex(tid);
+  } catch (e) {
+    say('info', `Failed to read the committed index: ${(e as Error).message}`);
+    tid = await ctx.reader.segmentsTransactionId();
+  }
+  tid ??= indexTransactionId(ctx.path) ?? ctx.paths.latest();
+  if (tid === undefined) {
+    report('This repository contains no valid data.');
+    return false;
+  }
+  if (repair) await ctx.writer.cleanup(tid);
+  const segmentsTid = await ctx.reader.segmentsTransactionId();
+  await txn.prepare(undefined, { cleanup: false }); // empty index and hints, rebuilt below
+  const state = { index: txn.index!, hints: txn.hints, paths: ctx.paths, reader: ctx.reader };
+
+  const partial = maxDuration > 0;
+  if (repair && partial) throw new RangeError('Cannot repair during a partial check');
+  let lastChecked = -1;
+  const stored = ini.get(SECTION, 'last_segment_checked');
+  if (partial && stored !== undefined) lastChecked = parseIniInt(stored);
+  if (!partial) {
+    ini.delete(SECTION, 'last_segment_checked');
+    env.saveConfig();
+  }
+  const deadline = Date.now() + maxDuration * 1000;
+  let finished = true;
+  for (const segment of ctx.paths.list()) {
+    if (segment <= lastChecked || segment > tid) continue;
+    let entries: SegmentEntry[];
+    try {
+      entries = await collect(ctx.reader.iterObjects(segment));
+    } catch (e) {
+      if (!(e instanceof IntegrityError)) throw e;
+      report(e.message);
+      entries = [];
+      if (repair) {
+        await recoverSegment(ctx.paths, ctx.reader, segment, ctx.fileMode);
+        entries = await collect(ctx.reader.iterObjects(segment));
+      }
+    }
+    if (!partial) await updateIndex(state, segment, entries, report);
+    if (partial && Date.now() > deadline) {
+      say('info', `Finished partial segment check, last segment checked is ${segment}`);
+      ini.set(SECTION, 'last_segment_checked', String(segment));
+      env.saveConfig();
+      finished = false;
+      break;
+    }
+  }
+  if (finished && partial) {
+    ini.delete(SECTION, 'last_segment_checked');
+    env.saveConfig();
+  }
+
+  if (repair && segmentsTid === undefined) {
+    report(`Adding commit tag to segment ${tid}`);
+    ctx.writer.segment = tid + 1;
+    await ctx.writer.writeCommit();
+  }
+  if (!partial) {
+    if (currentIndex && !repair) compareIndexes(currentIndex, state.index, report, say);
+    if (repair) await txn.writeIndex();
+  }
+  await txn.rollback();
+  return !errorFound || repair;
+}
+
+type Index = NonNullable<Transactions['index']>;
+
+/** A different object count is an error; differing positions are listed as warnings (as borg does). */
+function compareIndexes(committed: Index, rebuilt: Index, report: (m: string) => void, say: (l: CheckFinding['level'], m: string) => void): void {
+  if (committed.count !== rebuilt.count) {
+    report(`Index object count mismatch: committed index ${committed.count} objects, rebuilt index ${rebuilt.count} objects`);
+  }
+  const fmt = (v: { segment: number; offset: number } | undefined): string => (v ? `(${v.segment}, ${v.offset})` : '<not found>');
+  for (const [id, segment, offset] of rebuilt.entries()) {
+    const c = committed.get(id);
+    if (!c || c.segment !== segment || c.offset !== offset) {
+      say('warning', `ID: ${id.toString('hex')} rebuilt index: ${fmt({ segment, offset })} committed index: ${fmt(c)}`);
+    }
+  }
+  for (const [id, segment, offset] of committed.entries()) {
+    if (!rebuilt.get(id)) say('warning', `ID: ${id.toString('hex')} rebuilt index: <not found> committed index: ${fmt({ segment, offset })}`);
+  }
+}

@@ -1,0 +1,100 @@
+// Byte layout of segment files (spec §1.4): magic, entry headers, CRC32, limits.
+// Pure functions; reading and writing files live in segment-reader.ts and segment-writer.ts.
+import { crc32 } from 'node:zlib';
+import { IntegrityError } from './errors.js';
+
+export const MAGIC = Buffer.from('BORG_SEG', 'latin1');
+export const ATTIC_MAGIC = Buffer.from('ATTICSEG', 'latin1');
+export const MAGIC_LEN = 8;
+
+export const TAG_PUT = 0;
+export const TAG_DELETE = 1;
+export const TAG_COMMIT = 2;
+/** Tags up to this value are reserved; anything above is corruption for sure (used by recovery). */
+export const MAX_TAG_ID = 15;
+
+/** crc32 u32 + size u32 + tag u8. */
+export const HEADER_SIZE = 9;
+/** HEADER_SIZE + 32-byte id: PUT and DELETE. */
+export const PUT_HEADER_SIZE = 41;
+export const MAX_DATA_SIZE = 20971479;
+export const MAX_OBJECT_SIZE = MAX_DATA_SIZE + PUT_HEADER_SIZE;
+export const ID_SIZE = 32;
+
+export type Tag = typeof TAG_PUT | typeof TAG_DELETE | typeof TAG_COMMIT;
+
+/** The 32-byte id of the manifest: writing it always starts a new segment. */
+export const MANIFEST_ID = Buffer.alloc(32);
+
+function header(size: number, tag: Tag): Buffer {
+  const h = Buffer.allocUnsafe(HEADER_SIZE);
+  h.writeUInt32LE(size, 4);
+  h[8] = tag;
+  return h;
+}
+
+/** A complete PUT entry: crc || size || tag || id || data. */
+export function encodePut(id: Uint8Array, data: Uint8Array): Buffer {
+  if (data.byteLength > MAX_DATA_SIZE) {
+    throw new IntegrityError(`Cannot store ${data.byteLength} bytes in one object: the limit is ${MAX_DATA_SIZE}`);
+  }
+  const size = PUT_HEADER_SIZE + data.byteLength;
+  const entry = Buffer.allocUnsafe(size);
+  header(size, TAG_PUT).copy(entry, 0);
+  entry.set(id, HEADER_SIZE);
+  entry.set(data, PUT_HEADER_SIZE);
+  entry.writeUInt32LE(crc32(entry.subarray(4)), 0);
+  return entry;
+}
+
+export function encodeDelete(id: Uint8Array): Buffer {
+  const entry = Buffer.allocUnsafe(PUT_HEADER_SIZE);
+  header(PUT_HEADER_SIZE, TAG_DELETE).copy(entry, 0);
+  entry.set(id, HEADER_SIZE);
+  entry.writeUInt32LE(crc32(entry.subarray(4)), 0);
+  return entry;
+}
+
+/** The COMMIT entry is always these 9 bytes. */
+export const COMMIT_ENTRY: Buffer = (() => {
+  const entry = header(HEADER_SIZE, TAG_COMMIT);
+  entry.writeUInt32LE(crc32(entry.subarray(4)), 0);
+  return entry;
+})();
+
+/** One parsed entry. `data` is set only when the caller asked for it. */
+export interface SegmentEntry {
+  tag: Tag;
+  /** 32-byte id for PUT and DELETE, undefined for COMMIT. */
+  id: Buffer | undefined;
+  offset: number;
+  /** Total entry size including the header. */
+  size: number;
+  data?: Buffer;
+}
+
+export interface HeaderFields {
+  crc: number;
+  size: number;
+  tag: number;
+}
+
+/** Reads and bounds-checks the 9-byte header at `buf[0..9)`; `where` names the position for messages. */
+export function parseHeader(buf: Buffer, where: string): HeaderFields {
+  if (buf.length < HEADER_SIZE) throw new IntegrityError(`Invalid segment entry header ${where}: short read`);
+  const crc = buf.readUInt32LE(0);
+  const size = buf.readUInt32LE(4);
+  const tag = buf[8]!;
+  if (size > MAX_OBJECT_SIZE) throw new IntegrityError(`Invalid segment entry size ${size}, too big ${where}`);
+  if (size < HEADER_SIZE) throw new IntegrityError(`Invalid segment entry size ${size}, too small ${where}`);
+  return { crc, size, tag };
+}
+
+/** Checks the CRC of a complete entry (`entry` = all `size` bytes, header included). */
+export function entryCrcValid(entry: Buffer, crc: number): boolean {
+  return crc32(entry.subarray(4)) === crc;
+}
+
+export function describePosition(segment: number, offset: number): string {
+  return `[segment ${segment}, offset ${offset}]`;
+}

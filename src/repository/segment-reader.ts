@@ -1,0 +1,213 @@
+// Reading segment files (spec §1.4, §1.6): single entries by (segment, offset) with every corruption
+// check, sequential iteration, and "is this segment committed". Open file handles are cached (LRU,
+// closed after FD_MAX_AGE idle so that long runs on network file systems do not hit stale handles).
+import { open, type FileHandle } from 'node:fs/promises';
+import { IntegrityError } from './errors.js';
+import {
+  COMMIT_ENTRY, HEADER_SIZE, ID_SIZE, MAGIC, MAGIC_LEN, PUT_HEADER_SIZE, TAG_COMMIT, TAG_DELETE, TAG_PUT,
+  describePosition, entryCrcValid, parseHeader, type SegmentEntry, type Tag,
+} from './segment-format.js';
+import type { SegmentPaths } from './segment-paths.js';
+
+const FD_CAPACITY = 90;
+const FD_MAX_AGE_MS = 4 * 60 * 1000;
+/** First read for a single object: most objects fit, larger ones need one more read. */
+const GET_READ_SIZE = 64 * 1024;
+const ITER_WINDOW = 1024 * 1024;
+const HEADER_WINDOW = 64 * 1024;
+
+interface CachedFd {
+  fh: FileHandle;
+  used: number;
+}
+
+export interface IterOptions {
+  /** Start here instead of at the magic (continuing a scan); the magic is checked only from 0. */
+  offset?: number;
+  /** Read and CRC-check whole entries (default). Without it only headers and ids are read. */
+  readData?: boolean;
+  /** Yield PUT data (requires readData). */
+  includeData?: boolean;
+}
+
+export class SegmentReader {
+  private readonly fds = new Map<number, CachedFd>();
+  /** Called before reading a segment, so that a writer can flush what it buffers for that segment. */
+  beforeRead: (segment: number) => Promise<void> = async () => {};
+
+  constructor(readonly paths: SegmentPaths) {}
+
+  private async fd(segment: number): Promise<FileHandle> {
+    const now = Date.now();
+    for (const [seg, c] of this.fds) {
+      if (now - c.used > FD_MAX_AGE_MS) await this.forget(seg);
+    }
+    const cached = this.fds.get(segment);
+    if (cached) {
+      this.fds.delete(segment); // re-insert: Map order is our LRU order
+      cached.used = now;
+      this.fds.set(segment, cached);
+      return cached.fh;
+    }
+    const fh = await open(this.paths.filename(segment), 'r');
+    this.fds.set(segment, { fh, used: now });
+    if (this.fds.size > FD_CAPACITY) await this.forget(this.fds.keys().next().value!);
+    return fh;
+  }
+
+  /** Closes a cached handle, e.g. because the segment was deleted or is being recreated. */
+  async forget(segment: number): Promise<void> {
+    const c = this.fds.get(segment);
+    if (!c) return;
+    this.fds.delete(segment);
+    await c.fh.close();
+  }
+
+  async close(): Promise<void> {
+    for (const seg of [...this.fds.keys()]) await this.forget(seg);
+  }
+
+  private async readAt(segment: number, position: number, length: number): Promise<Buffer> {
+    await this.beforeRead(segment);
+    const fh = await this.fd(segment);
+    const buf = Buffer.allocUnsafe(length);
+    let got = 0;
+    while (got < length) {
+      const { bytesRead } = await fh.read(buf, got, length - got, position + got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    return got === length ? buf : buf.subarray(0, got);
+  }
+
+  async magic(segment: number): Promise<Buffer> {
+    return this.readAt(segment, 0, MAGIC_LEN);
+  }
+
+  /** The data of the PUT for `id` at (segment, offset), after checking header, CRC and id. */
+  async read(segment: number, offset: number, id: Uint8Array): Promise<Buffer> {
+    const where = describePosition(segment, offset);
+    let buf = await this.readAt(segment, offset, GET_READ_SIZE);
+    const { size } = this.checkPutHeader(buf, id, where);
+    if (buf.length < size) {
+      const rest = await this.readAt(segment, offset + buf.length, size - buf.length);
+      buf = Buffer.concat([buf, rest]);
+      if (buf.length < size) throw new IntegrityError(`Segment entry data short read ${where}: expected ${size}, got ${buf.length} bytes`);
+    }
+    const entry = buf.subarray(0, size);
+    if (!entryCrcValid(entry, buf.readUInt32LE(0))) throw new IntegrityError(`Segment entry checksum mismatch ${where}`);
+    // Copy small objects out of the read buffer so that it is not kept alive by the result.
+    const data = entry.subarray(PUT_HEADER_SIZE);
+    return buf.length > 2 * size ? Buffer.from(data) : data;
+  }
+
+  /** Size of the PUT entry for `id` at (segment, offset); checks the header only (no CRC). */
+  async readSize(segment: number, offset: number, id: Uint8Array): Promise<number> {
+    const buf = await this.readAt(segment, offset, PUT_HEADER_SIZE);
+    return this.checkPutHeader(buf, id, describePosition(segment, offset)).size;
+  }
+
+  private checkPutHeader(buf: Buffer, id: Uint8Array, where: string): { size: number } {
+    if (buf.length < PUT_HEADER_SIZE) throw new IntegrityError(`Invalid segment entry header ${where}: short read`);
+    const { size, tag } = parseHeader(buf, where);
+    if (size < PUT_HEADER_SIZE) throw new IntegrityError(`Invalid segment entry size ${size}, too small ${where}`);
+    if (tag !== TAG_PUT) throw new IntegrityError(`Invalid segment entry header, not a PUT ${where}`);
+    if (!buf.subarray(HEADER_SIZE, PUT_HEADER_SIZE).equals(id)) {
+      throw new IntegrityError(`Invalid segment entry header, not for the wanted id ${where}`);
+    }
+    return { size };
+  }
+
+  /**
+   * Entries of one segment in file order. Corruption (bad magic, bad header, short entry, CRC
+   * mismatch with readData, unknown tag) throws IntegrityError at the bad entry, after the good ones
+   * before it have been yielded.
+   */
+  async *iterObjects(segment: number, options: IterOptions = {}): AsyncGenerator<SegmentEntry> {
+    const readData = options.readData ?? true;
+    const includeData = readData && (options.includeData ?? false);
+    let offset = options.offset ?? 0;
+    if (offset === 0) {
+      const magic = await this.readAt(segment, 0, MAGIC_LEN);
+      if (!magic.equals(MAGIC)) throw new IntegrityError(`Invalid segment magic ${describePosition(segment, 0)}`);
+      offset = MAGIC_LEN;
+    }
+    const windowSize = readData ? ITER_WINDOW : HEADER_WINDOW;
+    let win: Buffer = Buffer.alloc(0);
+    let winStart = offset;
+    // A view of [pos, pos + len) or less at end of file; refills the window as needed.
+    const view = async (pos: number, len: number): Promise<Buffer> => {
+      if (pos < winStart || pos + len > winStart + win.length) {
+        win = await this.readAt(segment, pos, Math.max(len, windowSize));
+        winStart = pos;
+      }
+      return win.subarray(pos - winStart, pos - winStart + len);
+    };
+    await this.beforeRead(segment);
+    const fileSize = readData ? Infinity : this.paths.size(segment);
+    for (;;) {
+      const where = describePosition(segment, offset);
+      const head = await view(offset, PUT_HEADER_SIZE);
+      if (head.length === 0) return;
+      const { crc, size, tag } = parseHeader(head, where);
+      if (tag !== TAG_PUT && tag !== TAG_DELETE && tag !== TAG_COMMIT) {
+        throw new IntegrityError(`Invalid segment entry header, unacceptable tag ${tag} ${where}`);
+      }
+      const hasId = tag !== TAG_COMMIT;
+      if (hasId && size < PUT_HEADER_SIZE) throw new IntegrityError(`Invalid segment entry size ${size}, too small ${where}`);
+      let data: Buffer | undefined;
+      if (readData) {
+        const entry = await view(offset, size);
+        if (entry.length < size) {
+          throw new IntegrityError(`Segment entry data short read ${where}: expected ${size}, got ${entry.length} bytes`);
+        }
+        if (!entryCrcValid(entry, crc)) throw new IntegrityError(`Segment entry checksum mismatch ${where}`);
+        if (includeData && tag === TAG_PUT) data = entry.subarray(PUT_HEADER_SIZE);
+      } else if (offset + size > fileSize) {
+        throw new IntegrityError(`Segment entry data short read ${where}: the file ends inside the entry`);
+      }
+      const id = hasId ? Buffer.from(head.subarray(HEADER_SIZE, HEADER_SIZE + ID_SIZE)) : undefined;
+      const e: SegmentEntry = { tag: tag as Tag, id, offset, size };
+      if (data) e.data = data;
+      yield e;
+      offset += size;
+    }
+  }
+
+  /**
+   * A segment is committed if it ends with a COMMIT entry, every entry parses with a valid CRC, and
+   * no other entry follows a COMMIT.
+   */
+  async isCommitted(segment: number): Promise<boolean> {
+    await this.beforeRead(segment);
+    let size: number;
+    try {
+      size = this.paths.size(segment);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw e;
+    }
+    if (size < MAGIC_LEN + HEADER_SIZE) return false;
+    const tail = await this.readAt(segment, size - HEADER_SIZE, HEADER_SIZE);
+    if (!tail.equals(COMMIT_ENTRY)) return false;
+    let seenCommit = false;
+    try {
+      for await (const e of this.iterObjects(segment)) {
+        if (e.tag === TAG_COMMIT) seenCommit = true;
+        else if (seenCommit) return false;
+      }
+    } catch (e) {
+      if (e instanceof IntegrityError) return false;
+      throw e;
+    }
+    return seenCommit;
+  }
+
+  /** The transaction id: the highest committed segment, or undefined if there is none. */
+  async segmentsTransactionId(): Promise<number | undefined> {
+    for (const seg of this.paths.list({ reverse: true })) {
+      if (await this.isCommitted(seg)) return seg;
+    }
+    return undefined;
+  }
+}

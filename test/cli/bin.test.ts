@@ -1,0 +1,75 @@
+// The built program as a child process (run `npm run build` first): exit codes, stdout, stderr.
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/cli/main.js');
+
+function borgTs(args: string[], env: Record<string, string> = {}) {
+  const result = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('borg-ts binary', () => {
+  it('is built', () => {
+    assert.ok(existsSync(BIN), `${BIN} is missing; run npm run build`);
+  });
+
+  it('prints "borg-ts 1.2.4" for --version and -V, as borgmatic expects', () => {
+    for (const flag of ['--version', '-V']) {
+      const r = borgTs([flag]);
+      assert.deepEqual([r.code, r.stdout, r.stderr], [0, 'borg-ts 1.2.4\n', '']);
+      assert.equal(r.stdout.split(' ')[1]?.trim(), '1.2.4');
+    }
+  });
+
+  it('shows help with exit code 0', () => {
+    for (const args of [[], ['help'], ['-h'], ['help', 'help'], ['help', '-h'], ['help', 'placeholders']]) {
+      const r = borgTs(args);
+      assert.equal(r.code, 0, args.join(' '));
+      assert.equal(r.stderr, '');
+      assert.ok(r.stdout.length > 100);
+    }
+    assert.match(borgTs(['help', 'placeholders']).stdout, /\{hostname\}/);
+  });
+
+  it('fails an unknown command, option or help topic with one line and exit code 2', () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['nosuchcommand'], /^borg-ts: error: unknown command 'nosuchcommand'\n$/],
+      [['--badopt'], /^borg-ts: error: unknown option '--badopt'\n$/],
+      [['help', '--badopt'], /^borg-ts help: error: unknown option '--badopt'\n$/],
+      [['--lock-wait', 'x', 'help'], /^borg-ts: error: option '--lock-wait <SECONDS>' argument 'x' is invalid\. an integer is required\n$/],
+      [['help', 'nosuchtopic'], /^borg-ts help: error: No help available on nosuchtopic\. Commands: .*help.* Topics: .*placeholders\n$/],
+    ];
+    for (const [args, pattern] of cases) {
+      const r = borgTs(args);
+      assert.equal(r.code, 2, args.join(' '));
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr, pattern);
+    }
+  });
+
+  it('logs the return code with --show-rc, as text or JSON', () => {
+    let r = borgTs(['--show-rc', 'help']);
+    assert.deepEqual([r.code, r.stderr], [0, 'terminating with success status, rc 0\n']);
+    r = borgTs(['help', 'nosuchtopic', '--show-rc']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /\nterminating with error status, rc 2\n$/);
+    r = borgTs(['--log-json', 'help', '--show-rc', '--show-version']);
+    const records = r.stderr.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    assert.deepEqual(records.map((record) => [record['name'], record['levelname'], record['message']]), [
+      ['borg.output.show-version', 'INFO', 'borg-ts version 1.2.4'],
+      ['borg.output.show-rc', 'INFO', 'terminating with success status, rc 0'],
+    ]);
+    assert.equal(typeof records[0]!['time'], 'number');
+  });
+
+  it('refuses --bypass-lock where borg does', () => {
+    const r = borgTs(['--bypass-lock', 'help']);
+    assert.deepEqual([r.code, r.stderr], [2, '--bypass-lock is not allowed for this command\n']);
+  });
+});
