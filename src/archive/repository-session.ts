@@ -114,7 +114,7 @@ export class RepositorySession {
     const codec = new ObjectCodec(key, new Compressor(parseCompressionSpec('lz4')), NO_IVS);
     const manifest = Manifest.fromEnvelope(envelope, key, codec, options.operations ?? ['read']);
     if (manifest.tamVerified) security.tamRequired = manifest.config['tam_required'] === true;
-    security.assertSecure({
+    await security.assertSecure({
       canonicalLocation: canonical,
       keyType: key.typeByte,
       logicallyEncrypted: key.encrypted && loaded.passphrase !== '',

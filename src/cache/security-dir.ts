@@ -8,7 +8,14 @@ import { securityDir, type Env } from './paths.js';
 import { CacheInitAbortedError, EncryptionMethodMismatch, RepositoryAccessAborted, RepositoryIDNotUnique, RepositoryReplay } from './errors.js';
 
 /** Asks the user (or reads the answer from the environment variable); false = no. */
-export type Confirm = (question: string, envVar: string) => boolean;
+export type Confirm = (question: string, envVar: string) => boolean | Promise<boolean>;
+
+const TRUISH = new Set(['Yes', 'YES', 'yes', 'Y', 'y', '1']);
+
+/** A Confirm for non-interactive use: only the environment variable can say yes. */
+export function confirmFromEnv(env: Env = process.env): Confirm {
+  return (_question, envVar) => TRUISH.has(env[envVar] ?? '');
+}
 
 /** What the cache's config remembers about the repository, when a cache exists. */
 export interface CacheSecurityInfo {
@@ -60,25 +67,25 @@ export class SecurityDir {
   }
 
   /** Runs borg's checks in borg's order; may update the remembered location when the user agrees. */
-  assertSecure(check: SecurityCheck): void {
+  async assertSecure(check: SecurityCheck): Promise<void> {
     if (!check.logicallyEncrypted && !this.known()) {
       const question = 'Warning: Attempting to access a previously unknown unencrypted repository!\nDo you want to continue? [yN] ';
-      const allowed = check.warnIfUnencrypted === false || check.confirm(question, 'BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK');
+      const allowed = check.warnIfUnencrypted === false || (await check.confirm(question, 'BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK'));
       if (!allowed) throw new CacheInitAbortedError();
       this.save(check.canonicalLocation, check.keyType, check.manifestTimestamp);
     }
-    this.assertLocationMatches(check);
+    await this.assertLocationMatches(check);
     this.assertKeyType(check);
     this.assertNoManifestReplay(check);
     if (!this.known()) this.save(check.canonicalLocation, check.keyType, check.manifestTimestamp);
   }
 
-  private assertLocationMatches(check: SecurityCheck): void {
+  private async assertLocationMatches(check: SecurityCheck): Promise<void> {
     let previous = readText(this.file('location'));
     if (check.cache?.previousLocation && previous !== check.cache.previousLocation) previous = check.cache.previousLocation;
     if (previous && previous !== check.canonicalLocation) {
       const question = `Warning: The repository at location ${check.canonicalLocation} was previously located at ${previous}\nDo you want to continue? [yN] `;
-      if (!check.confirm(question, 'BORG_RELOCATED_REPO_ACCESS_IS_OK')) throw new RepositoryAccessAborted();
+      if (!(await check.confirm(question, 'BORG_RELOCATED_REPO_ACCESS_IS_OK'))) throw new RepositoryAccessAborted();
       saveFile(this.file('location'), check.canonicalLocation);
     }
   }

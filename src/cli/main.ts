@@ -12,7 +12,7 @@ import type { CommandArgs, RegistryEntry } from './command.js';
 import { COMMANDS } from './commands/index.js';
 import type { CommonOptions } from './common-options.js';
 import { createContext, type CliIo } from './context.js';
-import { errorExitCode, errorMsgid, exitCodeMode, finalExitCode, showRcMessage, TerminationSignal, type ExitCodeMode, type TerminatingSignal } from './exit-codes.js';
+import { errorExitCode, errorMsgid, EXIT_SIGNAL_BASE, exitCodeMode, finalExitCode, showRcMessage, TerminationSignal, type ExitCodeMode, type TerminatingSignal } from './exit-codes.js';
 import { LogManager, type Logger } from './logger.js';
 import { withCpuProfile } from './profile.js';
 import { parseCommandLine, PROGRAM_NAME, type Invocation } from './program.js';
@@ -49,6 +49,7 @@ export async function runCli(argv: readonly string[], io: CliIo, registry: reado
     const result = await withCpuProfile(common.debugProfile, async () => definition.handler(ctx, args));
     code = finalExitCode(typeof result === 'number' ? result : EXIT_SUCCESS, ctx.warnings.records, mode);
   } catch (error) {
+    // After a signal the error is most likely its consequence; the signal is reported below.
     code = signal.aborted ? EXIT_ERROR : reportError(error, logger, mode);
   }
   if (signal.aborted) {
@@ -108,6 +109,11 @@ function terminalColumns(): number | undefined {
 }
 
 async function main(): Promise<void> {
+  // A reader that went away (`borg-ts list | head`) ends us quietly, like SIGPIPE ends C tools.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(EXIT_SIGNAL_BASE + 13);
+    throw error;
+  });
   const controller = new AbortController();
   for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const satisfies readonly TerminatingSignal[]) {
     process.on(name, () => {

@@ -55,9 +55,12 @@ export class ProgressRenderer implements ProgressSink {
       case 'file_status':
         this.options.listLogger.info(`${event.status} ${event.path}`);
         return;
-      case 'archive_progress':
-        this.writeLine(event.finished ? '' : this.archiveLine(event));
+      case 'archive_progress': {
+        // Unlike the other lines, borg assumes 80 columns here when the width is unknown.
+        const text = event.finished ? ' '.repeat(this.options.columns ?? 80) : this.archiveLine(event);
+        this.options.write(`${text}\r`);
         return;
+      }
       case 'progress_percent':
         this.writeLine(event.finished ? '' : `${event.message ?? ''}${this.eta(event.operation, event.current, event.total)}`);
         if (event.finished) this.started.delete(event.operation);
@@ -71,8 +74,7 @@ export class ProgressRenderer implements ProgressSink {
   private archiveLine(event: ArchiveProgressEvent): string {
     const size = (n: number | undefined) => formatFileSize(n ?? 0, { iec: this.options.iec ?? false });
     let line = `${size(event.original_size)} O ${size(event.compressed_size)} C ${size(event.deduplicated_size)} D ${event.nfiles ?? 0} N `;
-    const { columns } = this.options;
-    if (columns === undefined) return line + (event.path ?? '');
+    const columns = this.options.columns ?? 80;
     let space = columns - line.length;
     if (space < 12) {
       line = '';

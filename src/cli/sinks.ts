@@ -108,7 +108,9 @@ export class PercentProgress {
     this.counter += 1;
     if (percent < this.triggerAt) return;
     this.triggerAt += this.options.step ?? 5;
-    const message = this.options.format?.(percent, info) ?? `${percent.toFixed(0).padStart(3)}%`;
+    // borg renders "%3.0f%%", which rounds halves to even.
+    const rounded = Math.abs(percent % 1) === 0.5 ? 2 * Math.round(percent / 2) : Math.round(percent);
+    const message = this.options.format?.(percent, info) ?? `${String(rounded).padStart(3)}%`;
     const event: ProgressPercentEvent = {
       type: 'progress_percent', operation: this.operation, msgid: this.options.msgid, finished: false,
       message, current: this.counter, total: this.options.total,

@@ -1,7 +1,7 @@
 // A repository in a local directory (spec §1), compatible with borg 1.2 on disk: borg and borg-ts can
 // take turns on the same repository. Public methods run one at a time (an internal queue), so callers
 // may fire several without awaiting each; the log, index and hints are only touched from here.
-import { readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { saveFile } from '../platform/save-file.js';
 import { readConfig, repositorySettings, saveConfig, SECTION } from './config.js';
@@ -77,7 +77,7 @@ export class LocalRepository implements Repository {
       fileMode: 0o666 & ~umask,
       dirMode: 0o777 & ~umask,
     });
-    const repo = await LocalRepository.open(path, { exclusive: true, ...options });
+    const repo = await LocalRepository.open(path, { ...options, exclusive: options.exclusive ?? true });
     // Like borg: if the very first commit finds no room, the new repository is removed again.
     repo.txn.ctx.abandonNewRepository = () => repo.destroyFiles();
     return repo;
@@ -107,6 +107,7 @@ export class LocalRepository implements Repository {
       const paths = new SegmentPaths(abs, settings.segmentsPerDir);
       const reader = new SegmentReader(paths);
       const writer = new SegmentWriter(paths, reader, { maxSegmentSize: settings.maxSegmentSize, fileMode, dirMode: 0o777 & ~umask });
+      if (!existsSync(paths.dataDir)) throw new InvalidRepository(abs);
       const latest = paths.latest();
       if (latest !== undefined && (await reader.magic(latest)).equals(ATTIC_MAGIC)) {
         await reader.close();

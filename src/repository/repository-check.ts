@@ -79,7 +79,7 @@ export async function checkRepository(env: CheckEnvironment, options: CheckOptio
     ini.delete(SECTION, 'last_segment_checked');
     env.saveConfig();
   }
-  const deadline = Date.now() + maxDuration * 1000;
+  const deadline = performance.now() + maxDuration * 1000;
   let finished = true;
   for (const segment of ctx.paths.list()) {
     if (segment <= lastChecked || segment > tid) continue;
@@ -96,7 +96,7 @@ export async function checkRepository(env: CheckEnvironment, options: CheckOptio
       }
     }
     if (!partial) await updateIndex(state, segment, entries, report);
-    if (partial && Date.now() > deadline) {
+    if (partial && performance.now() > deadline) {
       say('info', `Finished partial segment check, last segment checked is ${segment}`);
       ini.set(SECTION, 'last_segment_checked', String(segment));
       env.saveConfig();

@@ -2,7 +2,7 @@
 // returning the JSON it prints: the oracle for behaviour that must match borg exactly.
 
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -10,6 +10,7 @@ export const PYTHON = '/usr/bin/python3';
 
 /** A private BORG_BASE_DIR so that borg never touches the real home directory. */
 export const BORG_BASE_DIR = mkdtempSync(path.join(tmpdir(), 'borg-ts-oracle-'));
+process.on('exit', () => rmSync(BORG_BASE_DIR, { recursive: true, force: true }));
 
 export function python<T>(script: string, input: unknown, env: Record<string, string> = {}): T {
   const output = execFileSync(PYTHON, ['-c', script], {

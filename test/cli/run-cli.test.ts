@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -303,10 +303,15 @@ describe('runCli', () => {
   });
 
   it('writes a CPU profile with --debug-profile', async () => {
-    const file = path.join(mkdtempSync(path.join(tmpdir(), 'borg-ts-profile-')), 'run.cpuprofile');
+    const dir = mkdtempSync(path.join(tmpdir(), 'borg-ts-profile-'));
+    const file = path.join(dir, 'run.cpuprofile');
     behaviour = () => {};
-    assert.equal((await run(['probe', '/r', '--debug-profile', file])).code, 0);
-    const profile = JSON.parse(readFileSync(file, 'utf8')) as { nodes: unknown[] };
-    assert.ok(profile.nodes.length > 0);
+    try {
+      assert.equal((await run(['probe', '/r', '--debug-profile', file])).code, 0);
+      const profile = JSON.parse(readFileSync(file, 'utf8')) as { nodes: unknown[] };
+      assert.ok(profile.nodes.length > 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
