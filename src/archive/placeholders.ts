@@ -2,6 +2,9 @@
 // --comment and --remote-path, and `formatLine`, the Python str.format subset that borg also uses
 // for `list --format`. Syntax and errors follow borg's format_line: every field must name a known
 // key, conversions (!r) are refused, and a format spec is applied like Python's format().
+//
+// Longer than most files because it holds two parts: the placeholders, and from parseFormatString
+// on, Python's format-string and format-spec rules (a candidate for its own python-format.ts).
 
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';

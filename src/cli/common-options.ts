@@ -4,6 +4,7 @@
 
 import { InvalidArgumentError, Option, type Command } from 'commander';
 
+import { integer } from './arg-types.js';
 import type { LogLevel } from './sinks.js';
 
 export interface CommonOptions {
@@ -44,11 +45,13 @@ class SharedKeyOption extends Option {
   }
 }
 
-/** Python's int(): optional sign, digits with single underscores, surrounding blanks. */
+/** Python's int() for common option values; commander wants InvalidArgumentError. */
 export function parseInteger(text: string): number {
-  const m = /^\s*([+-]?\d+(?:_\d+)*)\s*$/.exec(text);
-  if (m === null) throw new InvalidArgumentError('an integer is required');
-  return Number(m[1]!.replaceAll('_', ''));
+  try {
+    return integer(text, { env: {}, cwd: '', now: new Date(0) }) as number;
+  } catch {
+    throw new InvalidArgumentError('an integer is required');
+  }
 }
 
 /** int(text, 8) as borg parses --umask. */

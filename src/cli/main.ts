@@ -21,10 +21,11 @@ import { parseCommandLine, PROGRAM_NAME, type Invocation } from './program.js';
 export async function runCli(argv: readonly string[], io: CliIo, registry: readonly RegistryEntry[] = COMMANDS): Promise<number> {
   const mode = exitCodeMode(io.env);
   const writeErr = (text: string) => void io.stderr.write(text);
+  const now = new Date(); // one {now} for every argument and the command
   let invocation: Invocation | null;
   try {
     invocation = parseCommandLine(argv, registry, {
-      env: io.env, cwd: io.cwd, now: new Date(), columns: io.columns,
+      env: io.env, cwd: io.cwd, now, columns: io.columns,
       writeOut: (text) => void io.stdout.write(text), notice: (text) => writeErr(`${text}\n`),
     });
     if (invocation?.common.bypassLock && !invocation.definition.bypassLock) {
@@ -45,7 +46,7 @@ export async function runCli(argv: readonly string[], io: CliIo, registry: reado
   let code: number;
   try {
     process.umask(common.umask); // before anything creates files, like borg
-    const ctx = createContext({ io, common, logs, now: new Date(), exitCodeMode: mode, signal, help: invocation.help });
+    const ctx = createContext({ io, common, logs, now, exitCodeMode: mode, signal, help: invocation.help });
     const result = await withCpuProfile(common.debugProfile, async () => definition.handler(ctx, args));
     code = finalExitCode(typeof result === 'number' ? result : EXIT_SUCCESS, ctx.warnings.records, mode);
   } catch (error) {

@@ -13,8 +13,16 @@ export interface HashIndexHeader {
   valueSize: number;
 }
 
-/** Parses the header at the start of `bytes`; `valueSize` is the one the caller requires, if any. */
-export function parseHashIndexHeader(bytes: Uint8Array, valueSize?: number): HashIndexHeader {
+export interface HeaderCheckOptions {
+  /** The value size the caller requires. */
+  valueSize?: number;
+  /** Length of the whole file: must be exactly header + buckets (checked before anything is allocated). */
+  fileLength?: number;
+}
+
+/** Parses and checks the header at the start of `bytes`. */
+export function parseHashIndexHeader(bytes: Uint8Array, options: HeaderCheckOptions = {}): HashIndexHeader {
+  const { valueSize, fileLength } = options;
   if (bytes.byteLength < HEADER_SIZE) throw new IndexCorrupted(`Cannot read hash index: ${bytes.byteLength} bytes are too short for the header`);
   const b = Buffer.from(bytes.buffer, bytes.byteOffset, HEADER_SIZE);
   if (!b.subarray(0, 8).equals(MAGIC)) throw new IndexCorrupted('Cannot read hash index: unknown magic (not a BORG_IDX file)');
@@ -31,6 +39,10 @@ export function parseHashIndexHeader(bytes: Uint8Array, valueSize?: number): Has
   if (header.valueSize < 4 || header.valueSize % 4 !== 0) throw new IndexCorrupted(`Cannot read hash index: unsupported value size ${header.valueSize}`);
   if (header.numBuckets < 0 || header.numEntries < 0 || header.numEntries > header.numBuckets) {
     throw new IndexCorrupted(`Cannot read hash index: impossible counts (${header.numEntries} entries in ${header.numBuckets} buckets)`);
+  }
+  const expected = HEADER_SIZE + header.numBuckets * (header.keySize + header.valueSize);
+  if (fileLength !== undefined && fileLength !== expected) {
+    throw new IndexCorrupted(`Cannot read hash index: file length ${fileLength} should be ${expected} for ${header.numBuckets} buckets`);
   }
   return header;
 }

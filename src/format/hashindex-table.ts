@@ -4,10 +4,10 @@
 // the first tombstone on its probe path" step follow borg 1.2.4, so the same operations give the
 // same bytes. Values are u32 words; the first word doubles as the bucket state (EMPTY, DELETED).
 import { IndexCorrupted } from './errors.js';
-import { parseHashIndexHeader, encodeHashIndexHeader, HEADER_SIZE, type HashIndexHeader } from './hashindex-header.js';
+import { parseHashIndexHeader, encodeHashIndexHeader, HEADER_SIZE, type HashIndexHeader, type HeaderCheckOptions } from './hashindex-header.js';
 import { HASH_SIZES, MAX_VALUE, KEY_SIZE, fitSize, growSize, shrinkSize, lowerLimit, upperLimit, minEmpty } from './hashindex-sizes.js';
 
-export { HASH_SIZES, MAX_VALUE, KEY_SIZE, HEADER_SIZE, parseHashIndexHeader, type HashIndexHeader };
+export { HASH_SIZES, MAX_VALUE, KEY_SIZE, HEADER_SIZE, parseHashIndexHeader, type HashIndexHeader, type HeaderCheckOptions };
 
 // Local copies: hot loops should not go through module bindings (some loaders turn them into getters).
 const USED_MAX = 0xfffffbff;
@@ -82,7 +82,7 @@ export class HashIndex {
     return this.#lookup(true);
   }
 
-  /** Slot of `key`, or -1, without moving anything: safe for readers sharing the buffer. */
+  /** Slot of `key`, or -1, without moving anything (for lookups that must not write). */
   peek(key: Uint8Array): number {
     this.#loadKey(key);
     return this.#lookup(false);
@@ -164,6 +164,7 @@ export class HashIndex {
     }
   }
 
+  /** The whole file (up to buffer.constants.MAX_LENGTH bytes; toParts has no limit). */
   toBytes(): Buffer {
     const body = this.#numBuckets * this.#bucketWords * 4;
     const out = Buffer.allocUnsafe(HEADER_SIZE + body);
@@ -179,16 +180,16 @@ export class HashIndex {
     for (let off = 0; off < body; off += partSize) yield Buffer.from(this.#buffer, off, Math.min(partSize, body - off));
   }
 
+  /** Reads a whole BORG_IDX file, rejecting anything malformed with IndexCorrupted. */
   static fromBytes(bytes: Uint8Array, options: HashIndexReadOptions = {}): HashIndex {
-    const header = parseHashIndexHeader(bytes, options.valueSize);
-    const expected = HEADER_SIZE + header.numBuckets * (header.keySize + header.valueSize);
-    if (bytes.byteLength !== expected) {
-      throw new IndexCorrupted(`Cannot read hash index: file length ${bytes.byteLength} should be ${expected} for ${header.numBuckets} buckets`);
-    }
+    const header = parseHashIndexHeader(bytes, { valueSize: options.valueSize, fileLength: bytes.byteLength });
     return HashIndex.fromParts(header, [bytes.subarray(HEADER_SIZE)], options);
   }
 
-  /** Builds an index from a parsed header and the bucket bytes in pieces (files larger than one Buffer). */
+  /**
+   * Builds an index from a header (parsed with the file's length, see parseHashIndexHeader) and the
+   * bucket bytes in pieces, for files larger than one Buffer.
+   */
   static fromParts(header: HashIndexHeader, parts: Iterable<Uint8Array>, options: HashIndexReadOptions = {}): HashIndex {
     const index = new HashIndex(header.valueSize, { capacity: 0, shared: options.shared ?? false });
     index.#load(header, parts, options.permitCompact ?? false);

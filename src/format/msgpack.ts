@@ -126,13 +126,13 @@ class Decoder {
 
   private mapKeepingIntKeys(len: number, depth: number): MsgMap | Map<MsgKey, MsgValue> {
     const entries: [string | number | bigint, MsgValue][] = new Array(len);
-    let intKeys = false;
+    let numberKeys = false; // integers in practice; a float key (never written by borg) is kept too
     for (let i = 0; i < len; i++) {
       const key = this.key();
-      if (typeof key !== 'string') intKeys = true; // (float keys, never written by borg, ride along)
+      if (typeof key !== 'string') numberKeys = true;
       entries[i] = [key, this.value(depth + 1)];
     }
-    if (intKeys) return new Map(entries);
+    if (numberKeys) return new Map(entries);
     const out: MsgMap = Object.create(null) as MsgMap;
     for (const [k, v] of entries) out[k as string] = v;
     return out;

@@ -6,11 +6,12 @@ import { Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 
 import { BorgError, IntegrityError } from '../../src/errors.js';
+import { locationArgument, positiveInteger } from '../../src/cli/arg-types.js';
 import { defineCommand, type CommandArgs, type RegistryEntry } from '../../src/cli/command.js';
 import type { CommandContext } from '../../src/cli/context.js';
 import { TerminationSignal } from '../../src/cli/exit-codes.js';
 import { runCli } from '../../src/cli/main.js';
-import { parseLocation, type Location } from '../../src/remote/location.js';
+import type { Location } from '../../src/remote/location.js';
 
 interface Seen {
   ctx: CommandContext;
@@ -26,10 +27,7 @@ const probe = defineCommand<{ location: Location; paths: string[]; json: boolean
   epilog: 'Long text about probing.',
   bypassLock: true,
   arguments: [
-    {
-      name: 'location', metavar: 'REPOSITORY_OR_ARCHIVE', description: 'repository or archive', required: false, default: '',
-      parse: (text, env) => parseLocation(text, { env: env.env, now: env.now }),
-    },
+    locationArgument({ metavar: 'REPOSITORY_OR_ARCHIVE', description: 'repository or archive', archive: 'optional', optional: true }),
     { name: 'paths', metavar: 'PATH', description: 'paths', variadic: true },
   ],
   options: [
@@ -39,8 +37,8 @@ const probe = defineCommand<{ location: Location; paths: string[]; json: boolean
     { flags: '-e, --exclude <PATTERN>', description: 'exclude', repeatable: true },
     { flags: '--format <FORMAT>', description: 'format', key: 'formatText' },
     { flags: '--compression <C>', description: 'compression', choices: ['lz4', 'zstd'] },
-    { flags: '--first <N>', description: 'first', parse: (text) => Number(text), conflicts: ['last'] },
-    { flags: '--last <N>', description: 'last', parse: (text) => Number(text) },
+    { flags: '--first <N>', description: 'first', parse: positiveInteger, conflicts: ['last'] },
+    { flags: '--last <N>', description: 'last', parse: positiveInteger },
     { flags: '--numeric-owner', description: 'old spelling', deprecated: 'Warning: "--numeric-owner" is deprecated, use --numeric-ids instead' },
   ],
   handler(ctx, args) {
@@ -52,7 +50,10 @@ const probe = defineCommand<{ location: Location; paths: string[]; json: boolean
 const writer = defineCommand({ name: 'writer', summary: 'changes things', handler: () => {} });
 const keyExport = defineCommand({
   name: 'key export', summary: 'export the key',
-  arguments: [{ name: 'path', metavar: 'PATH', description: 'where to', required: false }],
+  arguments: [
+    locationArgument({ metavar: 'REPOSITORY', description: 'repository', archive: 'forbidden', optional: true }),
+    { name: 'path', metavar: 'PATH', description: 'where to', required: false },
+  ],
   handler(ctx, args) {
     seen = { ctx, args };
   },
@@ -141,6 +142,9 @@ describe('runCli', () => {
       [['probe', '/r::a/b'], /^borg-ts probe: error: command-argument value '\/r::a\/b' is invalid for argument 'REPOSITORY_OR_ARCHIVE'\. Invalid location format: "\/r::a\/b"/],
       [['probe', '--compression', 'lzma'], /Allowed choices are lz4, zstd/],
       [['probe', '--first', '1', '--last', '2'], /cannot be used with option '--last <N>'/],
+      [['probe', '/r', '--first', '0'], /argument '0' is invalid\. A positive integer is required: 0/],
+      [['probe', '/r', '--last', 'x'], /argument 'x' is invalid\. invalid int value: 'x'/],
+      [['key', 'export', '/r::a'], /^borg-ts key export: error: command-argument value '\/r::a' is invalid for argument 'REPOSITORY'\. "\/r::a": No archive can be specified/],
       [['--lock-wait', 'soon', 'probe'], /^borg-ts: error: option '--lock-wait <SECONDS>' argument 'soon' is invalid/],
       [['--umask', '999', 'probe'], /argument '999' is invalid/],
       [['key', 'nope'], /^borg-ts key: error: unknown command 'nope'/],

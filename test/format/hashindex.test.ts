@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HashIndex, HASH_SIZES, MAX_VALUE, NSIndex, ChunkIndex } from '../../src/format/hashindex.js';
+import { HashIndex, HASH_SIZES, MAX_VALUE, NSIndex, ChunkIndex, parseHashIndexHeader } from '../../src/format/hashindex.js';
 import { IndexCorrupted } from '../../src/format/errors.js';
 import { IntegrityError } from '../../src/errors.js';
 
@@ -218,6 +218,20 @@ test('toParts yields the same bytes as toBytes; shared tables stay shared', () =
   const back = ChunkIndex.fromBytes(h.toBytes(), { shared: true });
   assert.ok(back.table.buffer instanceof SharedArrayBuffer);
   assert.deepEqual(back.toBytes(), h.toBytes());
+});
+
+test('fromParts reads a file given in pieces; the header check bounds allocation by the file length', () => {
+  const ns = new NSIndex();
+  for (let n = 0; n < 900; n++) ns.set(key(n * 13, n), n, n);
+  const bytes = ns.toBytes();
+  const header = parseHashIndexHeader(bytes, { valueSize: 8, fileLength: bytes.length });
+  const pieces = [];
+  for (let off = 18; off < bytes.length; off += 4097) pieces.push(bytes.subarray(off, off + 4097));
+  assert.deepEqual(new NSIndex(HashIndex.fromParts(header, pieces)).toBytes(), bytes);
+  assert.throws(() => HashIndex.fromParts(header, pieces.slice(1)), /bytes of buckets/);
+  const hostile = Buffer.from(bytes.subarray(0, 18));
+  hostile.writeInt32LE(0x7fffffff, 12);
+  assert.throws(() => parseHashIndexHeader(hostile, { fileLength: 1 << 30 }), /file length/);
 });
 
 test('NSIndex maps ids to (segment, offset)', () => {
