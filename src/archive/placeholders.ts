@@ -6,15 +6,13 @@
 // Longer than most files because it holds two parts: the placeholders, and from parseFormatString
 // on, Python's format-string and format-spec rules (a candidate for its own python-format.ts).
 
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 
 import { BorgError, UsageError } from '../errors.js';
 import { localTime, strftime, utcTime, type BrokenDownTime } from './strftime.js';
-
-/** The borg release whose behaviour borg-ts reproduces ({borgversion}, `--version`, RPC). */
-export const BORG_VERSION = '1.2.4';
+import { BORG_VERSION } from '../version.js';
+import { hostNames } from '../platform/host-names.js';
 
 /** A value that renders itself for a format spec, like a Python object with __format__. */
 export interface Formattable {
@@ -385,27 +383,6 @@ function align(body: string, spec: Spec, defaultAlign: string, sign: string): st
     case '^': return spec.fill.repeat(Math.floor(padding / 2)) + sign + body + spec.fill.repeat(Math.ceil(padding / 2));
     case '=': return sign + spec.fill.repeat(padding) + body;
     default: return spec.fill.repeat(padding) + sign + body;
-  }
-}
-
-let cachedHostNames: { hostname: string; fqdn: string } | undefined;
-
-/** borg resolves the host's canonical name once (getaddrinfo with AI_CANONNAME), then shortens. */
-export function hostNames(): { hostname: string; fqdn: string } {
-  if (cachedHostNames === undefined) {
-    const name = os.hostname();
-    cachedHostNames = { hostname: name.split('.')[0]!, fqdn: canonicalHostName(name) };
-  }
-  return cachedHostNames;
-}
-
-function canonicalHostName(name: string): string {
-  try {
-    // `getent ahosts` asks the same resolver (NSS: files, DNS) and prints the canonical name first.
-    const output = execFileSync('getent', ['ahosts', name], { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'ignore'] });
-    return output.split('\n')[0]?.trim().split(/\s+/)[2] || name;
-  } catch {
-    return name;
   }
 }
 

@@ -5,7 +5,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 
 import { integer } from './arg-types.js';
-import type { LogLevel } from './sinks.js';
+import type { LogLevel } from '../progress.js';
 
 export interface CommonOptions {
   logLevel: LogLevel;

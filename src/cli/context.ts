@@ -8,7 +8,7 @@ import { formatJson } from './json.js';
 import type { LogManager, Logger } from './logger.js';
 import { ProgressRenderer } from './progress.js';
 import { lineReader, yes, type YesOptions } from './prompts.js';
-import { SILENT_PROGRESS, type ProgressSink } from './sinks.js';
+import { SILENT_PROGRESS, type ProgressSink } from '../progress.js';
 import { WarningCollector } from './warnings.js';
 
 export interface Writer {

@@ -3,7 +3,7 @@
 // warning class its own (100..127); the table below is borg 1.4's list (docs/internals/frontends).
 
 import { BorgError, EXIT_ERROR, EXIT_SUCCESS, EXIT_WARNING, IntegrityError } from '../errors.js';
-import type { WarningRecord } from './sinks.js';
+import type { WarningRecord } from '../progress.js';
 
 export const EXIT_SIGNAL_BASE = 128;
 

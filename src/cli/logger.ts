@@ -4,7 +4,7 @@
 
 import { pythonJsonDumps } from './json.js';
 import { PyFloat } from '../archive/placeholders.js';
-import type { LogLevel, LogSink } from './sinks.js';
+import type { LogLevel, LogSink } from '../progress.js';
 
 export const LEVELS = { debug: 10, info: 20, warning: 30, error: 40, critical: 50 } as const satisfies Record<LogLevel, number>;
 

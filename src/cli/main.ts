@@ -7,7 +7,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 import { BorgError, EXIT_ERROR, EXIT_SUCCESS } from '../errors.js';
-import { BORG_VERSION } from '../archive/placeholders.js';
+import { BORG_VERSION } from '../version.js';
 import type { CommandArgs, RegistryEntry } from './command.js';
 import { COMMANDS } from './commands/index.js';
 import type { CommonOptions } from './common-options.js';

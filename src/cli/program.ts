@@ -5,7 +5,7 @@
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 
 import { BorgError, UsageError } from '../errors.js';
-import { BORG_VERSION } from '../archive/placeholders.js';
+import { BORG_VERSION } from '../version.js';
 import { commandPath, expandAbbreviations } from './abbreviations.js';
 import { isGroup, type ArgumentSpec, type CommandArgs, type CommandDefinition, type OptionSpec, type ParseEnvironment, type RegistryEntry, type ValueParser } from './command.js';
 import { addCommonOptions, resolveCommonOptions, type CommonOptions } from './common-options.js';

@@ -6,7 +6,7 @@
 import { pythonJsonDumps } from './json.js';
 import { formatFileSize } from './file-size.js';
 import type { Logger } from './logger.js';
-import type { ArchiveProgressEvent, ProgressEvent, ProgressSink } from './sinks.js';
+import type { ArchiveProgressEvent, ProgressEvent, ProgressSink } from '../progress.js';
 import { PyFloat } from '../archive/placeholders.js';
 
 export interface ProgressRendererOptions {

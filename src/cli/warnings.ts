@@ -2,7 +2,7 @@
 // and remembered, so that main.ts can end the run with a warning exit code.
 
 import type { Logger } from './logger.js';
-import type { WarningRecord, WarningSink } from './sinks.js';
+import type { WarningRecord, WarningSink } from '../progress.js';
 
 export class WarningCollector implements WarningSink {
   private readonly collected: WarningRecord[] = [];

@@ -5,9 +5,9 @@
 // interfaces in that order, so borg and borg-ts on one host write the same lock names (tested against
 // `borg with-lock`). The fqdn is Python's socket.getfqdn(): getaddrinfo(AI_CANONNAME) of the host
 // name; `getent ahosts` performs exactly that lookup through the system resolver.
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { hostname, networkInterfaces } from 'node:os';
+import { networkInterfaces } from 'node:os';
+import { fqdn } from '../platform/host-names.js';
 
 export type ProcessId = readonly [host: string, pid: number, thread: number];
 
@@ -24,21 +24,6 @@ export function nodeId(): bigint {
   const r = randomBytes(6);
   r[0] = r[0]! | 0x01;
   return BigInt('0x' + r.toString('hex'));
-}
-
-/** socket.getfqdn() of this host: the canonical name from the resolver, else the plain host name. */
-export function fqdn(): string {
-  const name = hostname();
-  try {
-    const r = spawnSync('getent', ['ahosts', name], { encoding: 'utf8', timeout: 5000 });
-    if (r.status === 0) {
-      const canonical = r.stdout.split('\n')[0]?.trim().split(/\s+/)[2];
-      if (canonical) return canonical;
-    }
-  } catch {
-    // no getent: keep the host name
-  }
-  return name;
 }
 
 export function hostId(): string {

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 
 import { LogManager } from '../../src/cli/logger.js';
 import { ProgressRenderer } from '../../src/cli/progress.js';
-import { MessageProgress, PercentProgress } from '../../src/cli/sinks.js';
+import { MessageProgress, PercentProgress } from '../../src/progress.js';
 import { BORG_BASE_DIR } from './borg-python.js';
 
 function capture(options: { level?: 'debug' | 'info' | 'warning'; json?: boolean } = {}) {

@@ -2,8 +2,8 @@
 #   dump KIND PATH          -> JSON {count, entries: [[hex id, v0, v1, ...]] in bucket order, summary}
 #   replay KIND OPS PATH    -> apply the JSON op list OPS to a new index, write it to PATH
 #   rewrite KIND IN OUT     -> read IN, write OUT
-# KIND is ns or chunk; ops are [op, hex id, values...] with op in set, add, del, get, incref, decref, merge
-# (merge: hex id list of an index built from the given [hex, refcount, size, csize] rows).
+# KIND is ns or chunk; ops are [op, hex id, values...] with op in set, add, del, get, incref, decref,
+# or [merge, rows]: merge in a ChunkIndex made of the [hex id, refcount, size, csize] rows.
 import json, sys
 from borg.hashindex import NSIndex, ChunkIndex
 
