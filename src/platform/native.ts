@@ -8,7 +8,8 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { getSystemErrorMap, getSystemErrorName } from 'node:util';
 
-export type PathArg = string | Uint8Array;
+/** Like node:fs paths (without URL): a Buffer carries names that are not valid UTF-8. */
+export type PathArg = string | Buffer;
 export type NameArg = string | Uint8Array;
 
 /** What node:fs throws too; `errno` is negative (libuv convention), `code` e.g. 'ENOTSUP'. */
@@ -73,7 +74,7 @@ let errorMap: Map<number, [string, string]> | undefined;
 
 function pathText(path: PathArg | number | undefined): string | undefined {
   if (path === undefined || typeof path === 'number') return undefined;
-  return typeof path === 'string' ? path : Buffer.from(path.buffer, path.byteOffset, path.byteLength).toString();
+  return path.toString(); // lossy for non-UTF-8 names, as in node:fs messages
 }
 
 // The addon throws plain Errors with a positive `errno` and `syscall`; give them node:fs's shape
@@ -104,7 +105,7 @@ function call<T>(target: PathArg | number | undefined, fn: (a: Addon) => T): T {
   }
 }
 
-function bytes(value: PathArg): Uint8Array {
+function bytes(value: string | Uint8Array): Uint8Array {
   return typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
 }
 

@@ -1,9 +1,10 @@
+import { BORG_VERSION } from '../../src/version.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { UsageError } from '../../src/errors.js';
 import {
-  BORG_VERSION, DatetimeValue, formatLine, formatValue, InvalidPlaceholder, PlaceholderError, PyFloat, replacePlaceholders,
+  DatetimeValue, formatLine, formatValue, InvalidPlaceholder, PlaceholderError, PyFloat, replacePlaceholders,
   type FormatValue,
 } from '../../src/archive/placeholders.js';
 import { utcTime } from '../../src/archive/strftime.js';

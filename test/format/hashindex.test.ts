@@ -225,7 +225,7 @@ test('fromParts reads a file given in pieces; the header check bounds allocation
   for (let n = 0; n < 900; n++) ns.set(key(n * 13, n), n, n);
   const bytes = ns.toBytes();
   const header = parseHashIndexHeader(bytes, { valueSize: 8, fileLength: bytes.length });
-  const pieces = [];
+  const pieces: Buffer[] = [];
   for (let off = 18; off < bytes.length; off += 4097) pieces.push(bytes.subarray(off, off + 4097));
   assert.deepEqual(new NSIndex(HashIndex.fromParts(header, pieces)).toBytes(), bytes);
   assert.throws(() => HashIndex.fromParts(header, pieces.slice(1)), /bytes of buckets/);
