@@ -8,6 +8,9 @@ export class PythonRegexError extends Error {
   }
 }
 
+/** Valid Python that has no exact JavaScript equivalent; the message names the feature. */
+export class UnsupportedFeature extends Error {}
+
 export class Tokens {
   readonly chars: string[];
   #index = 0;
@@ -30,7 +33,7 @@ export class Tokens {
     let token = this.chars[index]!;
     if (token === '\\') {
       index += 1;
-      if (index >= this.chars.length) throw this.#errorAt('bad escape (end of pattern)', this.chars.length - 1);
+      if (index >= this.chars.length) throw this.errorAt('bad escape (end of pattern)', this.chars.length - 1);
       token += this.chars[index]!;
     }
     this.#index = index + 1;
@@ -91,10 +94,11 @@ export class Tokens {
 
   /** An error `offset` code points before the current position, worded like re.error. */
   error(reason: string, offset = 0): PythonRegexError {
-    return this.#errorAt(reason, this.tell() - offset);
+    return this.errorAt(reason, this.tell() - offset);
   }
 
-  #errorAt(reason: string, pos: number): PythonRegexError {
+  /** An error at code point `pos`. */
+  errorAt(reason: string, pos: number): PythonRegexError {
     let text = `${reason} at position ${pos}`;
     const before = this.chars.slice(0, pos);
     if (this.chars.includes('\n')) {
