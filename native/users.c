@@ -59,7 +59,8 @@ static napi_value lookup(napi_env env, int kind, uint32_t id, const char *name) 
       value = make_null(env);
     } else {
       free(buf);
-      return throw_errno(env, rc, kind == 0 ? "getpwuid_r" : kind == 1 ? "getgrgid_r" : kind == 2 ? "getpwnam_r" : "getgrnam_r");
+      static const char *const calls[] = {"getpwuid_r", "getgrgid_r", "getpwnam_r", "getgrnam_r"};
+      return throw_errno(env, rc, calls[kind]);
     }
     free(buf);
     return value;

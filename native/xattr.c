@@ -82,14 +82,20 @@ done:
   return result;
 }
 
-/* getxattr(target, name: Uint8Array) -> Buffer */
+/*
+ * getxattr(target, name: Uint8Array, absentOk: boolean) -> Buffer, or null when absentOk and the
+ * attribute does not exist or the file system has none: probing every file for an ACL must not
+ * cost an exception each time.
+ */
 static napi_value js_getxattr(napi_env env, napi_callback_info info) {
-  napi_value argv[2], result = NULL;
+  napi_value argv[3], result = NULL;
   target_arg t;
   cstring_arg name;
   ssize_t n = 0;
   int err = 0;
-  if (get_args(env, info, 2, argv) != 0) return NULL;
+  bool absent_ok = false;
+  if (get_args(env, info, 3, argv) != 0) return NULL;
+  if (napi_get_value_bool(env, argv[2], &absent_ok) != napi_ok) return throw_type_error(env, "absentOk");
   if (get_cstring(env, argv[1], "name", &name) != 0) return NULL;
   if (get_target(env, argv[0], &t) != 0) {
     free(name.data);
@@ -99,6 +105,7 @@ static napi_value js_getxattr(napi_env env, napi_callback_info info) {
   const char *sys = t.path.data ? "lgetxattr" : "fgetxattr";
   free_target(&t);
   free(name.data);
+  if (buf == NULL && absent_ok && (err == ENODATA || err == ENOTSUP)) return make_null(env);
   if (buf == NULL) return throw_errno(env, err, sys);
   if (napi_create_buffer_copy(env, (size_t)n, buf, NULL, &result) != napi_ok) result = NULL;
   free(buf);

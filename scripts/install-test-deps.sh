@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the test suite runs against (real borg, later sshd and FUSE).
+# Installs the Debian packages the test suite runs against (real borg, sshd, FUSE, and the ACL and
+# inode-flag tools the platform tests use as independent witnesses).
 # Idempotent: does nothing when everything is already there.
 set -euo pipefail
 need=()
@@ -7,6 +8,8 @@ command -v borg >/dev/null 2>&1 || need+=(borgbackup)
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
 command -v ssh >/dev/null 2>&1 || need+=(openssh-client)
 command -v fusermount3 >/dev/null 2>&1 || need+=(fuse3)
+command -v setfacl >/dev/null 2>&1 || need+=(acl)
+command -v chattr >/dev/null 2>&1 || need+=(e2fsprogs)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "install-test-deps: missing ${need[*]} and not root; install them with apt-get" >&2

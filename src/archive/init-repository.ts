@@ -1,4 +1,5 @@
 // `init`: a new repository with a new key and an empty manifest (spec §8.7).
+import { resolve } from 'node:path';
 import { Key, newPassphrase, type KeyMode, type PassphraseOptions } from '../crypto/index.js';
 import type { Env } from '../cache/paths.js';
 import { LocalRepository } from '../repository/local-repository.js';
@@ -32,7 +33,8 @@ export async function initRepository(location: Location, options: InitOptions): 
     throw new BorgError(`Cannot create ${location.canonicalPath()}: repositories over ssh are not supported by this build`, { code: 'Error' });
   }
   const env = options.env ?? process.env;
-  const repository = await LocalRepository.create(location.path, {
+  // An absolute path, so that refusals name the directory unambiguously (as borg does).
+  const repository = await LocalRepository.create(resolve(location.path), {
     appendOnly: options.appendOnly ?? false,
     storageQuota: options.storageQuota ?? 0,
     makeParentDirs: options.makeParentDirs ?? false,

@@ -8,21 +8,14 @@
 // `close` releases it; `load` reads without locking.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BorgError } from '../errors.js';
 import { saveFile } from '../platform/save-file.js';
 import { IniFile } from '../repository/ini.js';
 import { Lock } from '../repository/lock.js';
+import { CacheUnusable } from './cache-errors.js';
 
 export const CACHE_CONFIG_VERSION = 1;
 const CACHE = 'cache';
 const INTEGRITY = 'integrity';
-
-/** The cache config is missing, unreadable or of another version (borg raises a plain Exception). */
-export class InvalidCacheConfig extends BorgError {
-  constructor(path: string, reason: string) {
-    super(`Cannot use the cache config ${path}: ${reason}`, { code: 'Error', args: [path, reason] });
-  }
-}
 
 /** The lock of a cache directory (`lock.exclusive`, `lock.roster`), as borg names it. */
 export function cacheLockPath(cacheDir: string): string {
@@ -95,18 +88,18 @@ export class CacheConfig {
       text = readFileSync(this.path, 'utf8');
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      throw new InvalidCacheConfig(this.path, code === 'ENOENT' ? 'it does not exist' : (e as Error).message);
+      throw new CacheUnusable(this.path, code === 'ENOENT' ? 'it does not exist' : (e as Error).message);
     }
     let ini: IniFile;
     try {
       ini = IniFile.parse(text);
     } catch (e) {
-      throw new InvalidCacheConfig(this.path, (e as Error).message);
+      throw new CacheUnusable(this.path, (e as Error).message);
     }
-    if (!ini.sections.has(CACHE)) throw new InvalidCacheConfig(this.path, 'it does not look like a borg cache config');
+    if (!ini.sections.has(CACHE)) throw new CacheUnusable(this.path, 'it does not look like a borg cache config');
     const version = ini.get(CACHE, 'version');
     if (version === undefined || !/^\s*[+-]?\d+\s*$/.test(version) || Number(version) !== CACHE_CONFIG_VERSION) {
-      throw new InvalidCacheConfig(this.path, `cache version ${version ?? '(none)'} is not ${CACHE_CONFIG_VERSION}`);
+      throw new CacheUnusable(this.path, `cache version ${version ?? '(none)'} is not ${CACHE_CONFIG_VERSION}`);
     }
     this.#ini = ini;
   }

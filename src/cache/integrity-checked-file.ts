@@ -6,7 +6,7 @@ import { closeSync, fstatSync, fsyncSync, openSync, readSync, renameSync, unlink
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { FileIntegrityError } from '../format/errors.js';
-import { ChunkIndex, HEADER_SIZE, parseHashIndexHeader } from '../format/hashindex.js';
+import { ChunkIndex, HashIndex, HEADER_SIZE, parseHashIndexHeader } from '../format/hashindex.js';
 import type { IntegrityData } from '../format/integrity-file.js';
 import { Xxh64Stream } from '../format/wasm-hashes.js';
 import { syncDir } from '../platform/save-file.js';
@@ -131,8 +131,11 @@ export class CheckedFileWriter {
     this.digests[name] = this.#hasher.part(name);
   }
 
-  /** Finishes the file and returns its integrity data. */
-  commit(): IntegrityData {
+  /**
+   * Finishes the file and returns its integrity data. `beforeRename` runs once the data is on disk
+   * but before it becomes visible (to store detached integrity data first).
+   */
+  commit(beforeRename?: (integrity: IntegrityData) => void): IntegrityData {
     this.digests['final'] = this.#hasher.part('final');
     try {
       fsyncSync(this.#fd);
@@ -140,9 +143,11 @@ export class CheckedFileWriter {
       closeSync(this.#fd);
       this.#closed = true;
     }
+    const integrity: IntegrityData = { algorithm: 'XXH64', digests: { ...this.digests } };
+    beforeRename?.(integrity);
     renameSync(this.#tmp, this.path);
     syncDir(dirname(this.path));
-    return { algorithm: 'XXH64', digests: { ...this.digests } };
+    return integrity;
   }
 
   /** Drops the unfinished file. */
@@ -171,7 +176,7 @@ export function readChunkIndexFile(path: string, name: string, expected: Integri
     const blocks = function* (): Iterable<Uint8Array> {
       for (let block = reader.read(); block.length > 0; block = reader.read()) yield block;
     };
-    const index = ChunkIndex.fromParts(header, blocks(), { permitCompact: options.permitCompact ?? false });
+    const index = new ChunkIndex(HashIndex.fromParts(header, blocks(), { permitCompact: options.permitCompact ?? false }));
     reader.close();
     return index;
   } catch (e) {
@@ -181,8 +186,11 @@ export function readChunkIndexFile(path: string, name: string, expected: Integri
 }
 
 /** Writes a hash index given as its parts (the 18-byte header first) and returns its integrity data. */
-export function writeHashIndexFile(path: string, name: string, parts: Iterable<Uint8Array>, fileMode?: number): IntegrityData {
-  const writer = new CheckedFileWriter(path, name, fileMode);
+export function writeHashIndexFile(
+  path: string, name: string, parts: Iterable<Uint8Array>,
+  options: { fileMode?: number; beforeRename?: (integrity: IntegrityData) => void } = {},
+): IntegrityData {
+  const writer = new CheckedFileWriter(path, name, options.fileMode);
   try {
     let first = true;
     for (const part of parts) {
@@ -190,7 +198,7 @@ export function writeHashIndexFile(path: string, name: string, parts: Iterable<U
       if (first) writer.part('HashHeader');
       first = false;
     }
-    return writer.commit();
+    return writer.commit(options.beforeRename);
   } catch (e) {
     writer.abort();
     throw e;

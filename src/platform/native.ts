@@ -26,7 +26,7 @@ interface Addon {
   mknod(path: Uint8Array, mode: number, rdev: number | bigint): void;
   mkfifo(path: Uint8Array, mode: number): void;
   listxattr(target: Uint8Array | number): Buffer[];
-  getxattr(target: Uint8Array | number, name: Uint8Array): Buffer;
+  getxattr(target: Uint8Array | number, name: Uint8Array, absentOk: boolean): Buffer | null;
   setxattr(target: Uint8Array | number, name: Uint8Array, value: Uint8Array): void;
   removexattr(target: Uint8Array | number, name: Uint8Array): void;
   getFlags(target: Uint8Array | number): number;
@@ -144,11 +144,19 @@ export function flistxattr(fd: number): Buffer[] {
 
 /** Throws ENODATA when the attribute does not exist, ENOTSUP when the file system has none. */
 export function lgetxattr(path: PathArg, name: NameArg): Buffer {
-  return call(path, (a) => a.getxattr(bytes(path), bytes(name)));
+  return call(path, (a) => a.getxattr(bytes(path), bytes(name), false)!);
 }
 
 export function fgetxattr(fd: number, name: NameArg): Buffer {
-  return call(undefined, (a) => a.getxattr(fd, bytes(name)));
+  return call(undefined, (a) => a.getxattr(fd, bytes(name), false)!);
+}
+
+/**
+ * Like lgetxattr, but null when the attribute does not exist (ENODATA) or the file system has no
+ * xattrs (ENOTSUP), without the cost of an exception: for probes run on every file.
+ */
+export function lgetxattrOrNull(path: PathArg, name: NameArg): Buffer | null {
+  return call(path, (a) => a.getxattr(bytes(path), bytes(name), true));
 }
 
 /** Creates or replaces an attribute of `path` itself (user.* xattrs are refused on symlinks). */

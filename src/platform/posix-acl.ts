@@ -9,7 +9,7 @@
 //   replaced by the id too ("user:1000:rwx:1000");
 // - a directory whose access ACL is extended but which has no default ACL gets acl_default = b''.
 import { lstatSync, constants } from 'node:fs';
-import { lgetxattr, lsetxattr, type PathArg, type SystemError } from './native.js';
+import { lgetxattrOrNull, lsetxattr, type PathArg, type SystemError } from './native.js';
 import { gid2group, group2gid, uid2user, user2uid } from './users.js';
 
 export const ACL_ACCESS_XATTR = 'system.posix_acl_access';
@@ -241,10 +241,10 @@ function isSystemError(e: unknown): e is SystemError {
 }
 
 // Like libacl's acl_extended_file(), which borg calls first: any failure means "no ACL"
-// (ENODATA: none set, ENOTSUP: the file system has no ACLs).
+// (usually ENODATA: none set, or ENOTSUP: the file system has no ACLs; both without an exception).
 function readXattr(path: PathArg, name: string): Buffer | null {
   try {
-    return lgetxattr(path, name);
+    return lgetxattrOrNull(path, name);
   } catch (e) {
     if (isSystemError(e)) return null;
     throw e;

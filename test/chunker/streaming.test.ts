@@ -121,6 +121,26 @@ describe('buzhash chunker follows the cut-point rules', () => {
     }
   });
 
+  it('keeps interleaved chunkers with different seeds and windows independent', () => {
+    const a = stream('interleave-a', 3 << 20);
+    const b = stream('interleave-b', 3 << 20);
+    const paramsB = { ...ITEMS_CHUNKER_PARAMS, windowSize: 63 };
+    const alone = (data: Buffer, params: BuzhashParams, seed: number): number[] =>
+      chunkInBlocks(createChunker(params, seed), data, () => data.length, data.length);
+    const chunkerA = createChunker(ITEMS_CHUNKER_PARAMS, 1);
+    const chunkerB = createChunker(paramsB, -1);
+    const sizesA: number[] = [];
+    const sizesB: number[] = [];
+    for (let offset = 0; offset < a.length; offset += 100000) {
+      sizesA.push(...chunkerA.update(a.subarray(offset, offset + 100000)).map((chunk) => chunk.length));
+      sizesB.push(...chunkerB.update(b.subarray(offset, offset + 100000)).map((chunk) => chunk.length));
+    }
+    sizesA.push(...chunkerA.final().map((chunk) => chunk.length));
+    sizesB.push(...chunkerB.final().map((chunk) => chunk.length));
+    assert.deepEqual(sizesA, alone(a, ITEMS_CHUNKER_PARAMS, 1));
+    assert.deepEqual(sizesB, alone(b, paramsB, -1));
+  });
+
   it('can be reused after final() and gives the same chunks again', () => {
     const data = stream('reuse', 3 << 20);
     const chunker = createChunker(ITEMS_CHUNKER_PARAMS, 99);

@@ -52,7 +52,13 @@ function revive(v: unknown): unknown {
  * item paths are relative to it, and returns the items by path. Also leaves the repository in
  * `<work>/repo` for `borg extract`.
  */
-export function borgArchive(work: string, dir: string, options: string[] = []): { items: Map<string, BorgItem>; repo: string; env: NodeJS.ProcessEnv } {
+export interface BorgArchive {
+  items: Map<string, BorgItem>;
+  repo: string;
+  env: NodeJS.ProcessEnv;
+}
+
+export function borgArchive(work: string, dir: string, options: string[] = []): BorgArchive {
   const repo = join(work, `repo-${++serial}`);
   const env = {
     ...process.env,
@@ -79,7 +85,7 @@ export function borgArchive(work: string, dir: string, options: string[] = []): 
 }
 
 /** `borg extract` of archive `a` into a new directory under `work`; returns that directory. */
-export function borgExtract(work: string, archive: { repo: string; env: NodeJS.ProcessEnv }, options: string[] = []): string {
+export function borgExtract(work: string, archive: BorgArchive, options: string[] = []): string {
   const dest = join(work, `extract-${++serial}`);
   mkdirSync(dest);
   execFileSync('borg', ['extract', ...options, `${archive.repo}::a`], { cwd: dest, env: archive.env, stdio: 'pipe' });

@@ -23,6 +23,7 @@ import {
   fsetxattr,
   futimesNs,
   lgetxattr,
+  lgetxattrOrNull,
   llistxattr,
   lremovexattr,
   lsetxattr,
@@ -171,6 +172,11 @@ test('xattrs: binary values, empty values, list, remove and errors', () => {
   expectSystemError(() => lremovexattr(f, 'user.empty'), 'ENODATA', 'lremovexattr');
   expectSystemError(() => llistxattr(join(dir, 'nope')), 'ENOENT', 'llistxattr');
   expectSystemError(() => lsetxattr('/proc/self/comm', 'user.x', binary), 'ENOTSUP', 'lsetxattr');
+  // The probing variant answers null instead of throwing for absent attributes and file systems.
+  assert.deepEqual(lgetxattrOrNull(f, 'user.binary'), binary);
+  assert.equal(lgetxattrOrNull(f, 'user.empty'), null);
+  assert.equal(lgetxattrOrNull('/proc/self/comm', 'user.x'), null);
+  expectSystemError(() => lgetxattrOrNull(join(dir, 'nope'), 'user.x'), 'ENOENT', 'lgetxattr');
 });
 
 test('xattrs through a file descriptor', () => {

@@ -22,10 +22,11 @@ const ANY_CHAR = '[\\u{0}-\\u{10ffff}]';
 /** Python's case-insensitive matching makes these four equivalent; JavaScript folds only I/i. */
 const DOTTED_I = [0x49, 0x69, 0x130, 0x131];
 
-export function emitJavaScript(root: ReNode): EmittedRegex {
+/** `ascii`: whether the pattern-wide flags select ASCII classes. */
+export function emitJavaScript(root: ReNode, ascii: boolean): EmittedRegex {
   checkBackreferences(root);
   const ignoreCase = usesUnicodeIgnoreCase(root);
-  const emitter = new Emitter(ignoreCase);
+  const emitter = new Emitter(ignoreCase, ascii);
   return { source: emitter.emit(root), flags: ignoreCase ? 'iv' : 'v' };
 }
 
@@ -34,7 +35,7 @@ class Emitter {
   readonly #groupMap = new Map<number, number>();
   #jsGroups = 0;
 
-  constructor(readonly ignoreCase: boolean) {}
+  constructor(readonly ignoreCase: boolean, readonly ascii: boolean) {}
 
   emit(node: ReNode): string {
     switch (node.kind) {
@@ -115,6 +116,9 @@ class Emitter {
     const lower = name.toLowerCase();
     const negate = name !== lower ? '^' : '';
     if (lower === 'w' && flags.ascii) this.#checkAsciiWord();
+    // CPython's search() first skips to a character of the pattern's leading class compiled with
+    // the pattern-wide flags, so a scoped (?a:\w) or (?u:\W) does not mean what it says there.
+    if (flags.ascii !== this.ascii) throw new UnsupportedFeature('a \\d, \\s or \\w class inside (?a:...) or (?u:...)');
     const body = lower === 'd' ? (flags.ascii ? '0-9' : '\\p{Nd}')
       : lower === 'w' ? (flags.ascii ? ASCII_WORD : UNICODE_WORD)
         : (flags.ascii ? '\\t-\\r\\u{20}' : UNICODE_SPACE);

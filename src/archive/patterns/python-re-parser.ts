@@ -37,6 +37,8 @@ export interface ParsedRegex {
   root: ReNode;
   /** Number of capturing groups. */
   groupCount: number;
+  /** Whether the pattern-wide flags select ASCII (not Unicode) classes. */
+  ascii: boolean;
   /** Valid Python that JavaScript cannot reproduce (empty when the pattern is fully supported). */
   unsupported: string[];
 }
@@ -71,7 +73,7 @@ class Parser {
     checkLookbehinds(root, this.#groupWidths);
     const unsupported = [...t.unsupported];
     if ((this.#flags & F_TEMPLATE) !== 0) unsupported.push('the TEMPLATE flag (?t)');
-    return { root, groupCount: this.#groupWidths.length - 1, unsupported };
+    return { root, groupCount: this.#groupWidths.length - 1, ascii: (this.#flags & F_ASCII) !== 0, unsupported };
   }
 
   #parseSub(verbose: boolean, nested: number, scopes: Scope[]): ReNode {

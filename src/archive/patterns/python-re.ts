@@ -16,7 +16,7 @@ export function compilePythonRegex(source: string, options: { anchored?: boolean
   try {
     const parsed = parsePythonRegex(source);
     if (parsed.unsupported.length > 0) throw new UnsupportedFeature(parsed.unsupported[0]);
-    emitted = emitJavaScript(parsed.root);
+    emitted = emitJavaScript(parsed.root, parsed.ascii);
   } catch (error) {
     if (error instanceof PythonRegexError) throw new InvalidRegex(source, error.message);
     if (error instanceof UnsupportedFeature) throw new UnsupportedRegex(source, error.message);

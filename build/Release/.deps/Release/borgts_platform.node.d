@@ -1,1 +1,0 @@
-cmd_Release/borgts_platform.node := ln -f "Release/obj.target/borgts_platform.node" "Release/borgts_platform.node" 2>/dev/null || (rm -rf "Release/borgts_platform.node" && cp -af "Release/obj.target/borgts_platform.node" "Release/borgts_platform.node")

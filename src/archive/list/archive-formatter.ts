@@ -1,0 +1,77 @@
+// The lines (or JSON objects) of `list REPOSITORY`: one per archive, with borg's archive --format
+// keys (spec §8.3). Name, id and start time come from the manifest; the other keys need the
+// archive's metadata object, which is loaded only when the format uses one of them.
+
+import type { FormatValue } from '../placeholders.js';
+import { formatLine } from '../placeholders.js';
+import { type ArchiveSource } from '../archive-reader.js';
+import { loadArchiveMeta, type LoadedArchiveMeta } from '../archive-meta.js';
+import { formatCommandLine, removeSurrogates } from '../display-text.js';
+import type { ArchiveEntry } from '../manifest.js';
+import { OutputTimestamp } from '../output-timestamp.js';
+import { checkFormatFields, FIXED_KEYS, formatFieldNames } from './format-fields.js';
+
+export const DEFAULT_ARCHIVE_FORMAT = '{archive:<36} {time} [{id}]{NL}';
+export const SHORT_ARCHIVE_FORMAT = '{archive}{NL}';
+
+const MANIFEST_KEYS = ['archive', 'name', 'barchive', 'id', 'start', 'time'];
+/** Keys read from the metadata object; `tam` is borg >= 1.2.5's "verified"/"none". */
+const METADATA_KEYS = ['hostname', 'username', 'comment', 'bcomment', 'end', 'command_line', 'tam'];
+
+/** Every key an archive --format may use. */
+export const ARCHIVE_FORMAT_KEYS: readonly string[] = [...MANIFEST_KEYS, ...METADATA_KEYS, ...Object.keys(FIXED_KEYS)];
+
+export interface ArchiveFormatterOptions {
+  /** Build JSON objects (for borg's `list --json`) instead of formatted text. */
+  json?: boolean;
+}
+
+export type ArchiveData = Record<string, FormatValue | string[]>;
+
+export class ArchiveFormatter {
+  readonly #format: string;
+  readonly #metadataKeys: string[];
+
+  constructor(format: string, private readonly source: ArchiveSource, private readonly options: ArchiveFormatterOptions = {}) {
+    if (!options.json) checkFormatFields(format, new Set(ARCHIVE_FORMAT_KEYS));
+    this.#format = format;
+    this.#metadataKeys = [...formatFieldNames(format)].filter((key) => METADATA_KEYS.includes(key));
+  }
+
+  /** A formatted line, or (json) the object for the "archives" list. */
+  async format(entry: ArchiveEntry): Promise<string | ArchiveData> {
+    const data = await this.archiveData(entry);
+    return this.options.json ? data : formatLine(this.#format, data as Record<string, FormatValue>);
+  }
+
+  async archiveData(entry: ArchiveEntry): Promise<ArchiveData> {
+    const start = OutputTimestamp.fromUtcIso(entry.time);
+    const data: ArchiveData = {
+      ...(this.options.json ? {} : FIXED_KEYS),
+      name: removeSurrogates(entry.name),
+      archive: removeSurrogates(entry.name),
+      barchive: entry.name,
+      id: entry.id.toString('hex'),
+      time: start,
+      start,
+    };
+    if (this.#metadataKeys.length > 0) {
+      const loaded = await loadArchiveMeta(this.source.repository, this.source.codec, this.source.key, entry.id);
+      for (const key of this.#metadataKeys) data[key] = this.#metadataValue(key, loaded);
+    }
+    return data;
+  }
+
+  #metadataValue(key: string, { meta, tamVerified }: LoadedArchiveMeta): FormatValue | string[] {
+    switch (key) {
+      case 'hostname': return removeSurrogates(meta.hostname ?? '');
+      case 'username': return removeSurrogates(meta.username ?? '');
+      case 'comment': return removeSurrogates(meta.comment ?? '');
+      case 'bcomment': return meta.comment ?? '';
+      case 'end': return OutputTimestamp.fromUtcIso(meta.timeEnd || meta.time);
+      case 'command_line': return this.options.json ? meta.cmdline.map(removeSurrogates) : formatCommandLine(meta.cmdline);
+      case 'tam': return tamVerified ? 'verified' : 'none';
+      default: throw new RangeError(`Unknown archive format key "${key}"`);
+    }
+  }
+}

@@ -1,0 +1,67 @@
+// Times as borg shows them in list, info and diff: in the local time zone, without a zone suffix,
+// "%a, %Y-%m-%d %H:%M:%S" in text (or any strftime format given as a format spec, like
+// "{mtime:%Y}") and "%Y-%m-%dT%H:%M:%S.%f" in JSON.
+//
+// borg takes archive times (naive UTC strings) through time.localtime(), which drops the
+// microseconds; item times (nanoseconds) become float seconds and then a datetime, which rounds
+// to microseconds half to even. Both quirks show in the output, so both are kept.
+
+import type { Formattable } from './placeholders.js';
+import { localTime, naive, strftime, type BrokenDownTime } from './strftime.js';
+import { parseUtcIso } from './timestamps.js';
+
+const TEXT_FORMAT = '%a, %Y-%m-%d %H:%M:%S';
+const ISO_FORMAT = '%Y-%m-%dT%H:%M:%S.%f';
+
+/** The latest item time borg represents (2038, so that 32-bit time_t still works), in seconds. */
+const MAX_SECONDS = 2 ** 31 - 1 - 48 * 3600;
+
+export class OutputTimestamp implements Formattable {
+  constructor(readonly time: BrokenDownTime) {}
+
+  /** An archive or manifest time (naive UTC, as stored) in local time, whole seconds. */
+  static fromUtcIso(text: string): OutputTimestamp {
+    const seconds = Number(floorDiv(parseUtcIso(text), 1_000_000n));
+    return new OutputTimestamp(naive(localTime(new Date(seconds * 1000), 0)));
+  }
+
+  /** An item time in nanoseconds (clamped to borg's range) in local time, microseconds rounded. */
+  static fromNs(ns: bigint): OutputTimestamp {
+    const clamped = ns < 0n ? 0n : ns > BigInt(MAX_SECONDS) * 1_000_000_000n ? BigInt(MAX_SECONDS) * 1_000_000_000n : ns;
+    const seconds = Number(clamped) / 1e9;
+    let whole = Math.trunc(seconds);
+    let micros = roundHalfEven((seconds - whole) * 1e6);
+    if (micros >= 1_000_000) {
+      micros -= 1_000_000;
+      whole += 1;
+    }
+    return new OutputTimestamp(naive(localTime(new Date(whole * 1000), micros)));
+  }
+
+  formatSpec(spec: string): string {
+    return strftime(spec === '' ? TEXT_FORMAT : spec, this.time);
+  }
+
+  toString(): string {
+    return this.formatSpec('');
+  }
+
+  isoformat(): string {
+    return strftime(ISO_FORMAT, this.time);
+  }
+
+  toJSON(): string {
+    return this.isoformat();
+  }
+}
+
+function floorDiv(a: bigint, b: bigint): bigint {
+  const q = a / b;
+  return a % b !== 0n && (a < 0n) !== (b < 0n) ? q - 1n : q;
+}
+
+function roundHalfEven(x: number): number {
+  const rounded = Math.round(x);
+  if (Math.abs(x - Math.trunc(x)) === 0.5) return 2 * Math.round(x / 2);
+  return rounded;
+}

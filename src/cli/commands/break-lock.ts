@@ -1,0 +1,20 @@
+// `borg-ts break-lock REPOSITORY`: removes the repository lock and the cache lock, e.g. after a
+// borg or borg-ts process died holding them.
+
+import { breakLocks } from '../../archive/break-lock.js';
+import type { Location } from '../../remote/location.js';
+import { locationArgument } from '../arg-types.js';
+import { defineCommand } from '../command.js';
+
+const EPILOG = `Breaks the repository and cache locks. Use it with care, only when no borg or
+borg-ts process (on any machine) is using the repository or its cache.`;
+
+export const breakLockCommand = defineCommand<{ location: Location }>({
+  name: 'break-lock',
+  summary: 'break repository and cache locks',
+  epilog: EPILOG,
+  arguments: [locationArgument({ metavar: 'REPOSITORY', description: 'repository for which to break the locks', archive: 'forbidden', optional: true })],
+  async handler(ctx, { location }) {
+    await breakLocks(location, { env: ctx.env });
+  },
+});
