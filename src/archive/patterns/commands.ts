@@ -96,8 +96,8 @@ export function addPatternOption(value: string, into: PatternArguments): void {
 }
 
 /** `--patterns-from` content: each file starts with default style sh. */
-export function loadPatternFile(text: string, into: PatternArguments, defaultStyle: PatternStyle = 'sh'): void {
-  let style = defaultStyle;
+export function loadPatternFile(text: string, into: PatternArguments, options: { defaultStyle?: PatternStyle } = {}): void {
+  let style = options.defaultStyle ?? 'sh';
   for (const line of cleanLines(text)) style = parsePatternFileLine(line, into, style);
 }
 

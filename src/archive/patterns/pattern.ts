@@ -118,9 +118,9 @@ export function patternStyle(name: string): PatternStyle {
   return name as PatternStyle;
 }
 
-/** A pattern of the given style, without prefix parsing. */
-export function createPattern(style: PatternStyle, text: string, recurseDir = true): Pattern {
-  return new CONSTRUCTORS[style](text, recurseDir);
+/** A pattern of the given style, without prefix parsing; recurseDir defaults to true. */
+export function createPattern(style: PatternStyle, text: string, options: { recurseDir?: boolean } = {}): Pattern {
+  return new CONSTRUCTORS[style](text, options.recurseDir ?? true);
 }
 
 /**
@@ -129,11 +129,10 @@ export function createPattern(style: PatternStyle, text: string, recurseDir = tr
  */
 export function parsePattern(text: string, defaultStyle: PatternStyle = 'fm', options: { recurseDir?: boolean } = {}): Pattern {
   const chars = Array.from(text);
-  const recurseDir = options.recurseDir ?? true;
   if (chars.length > 2 && chars[2] === ':' && /^[\p{L}\p{N}]{2}$/u.test(chars[0]! + chars[1]!)) {
-    return createPattern(patternStyle(chars[0]! + chars[1]!), chars.slice(3).join(''), recurseDir);
+    return createPattern(patternStyle(chars[0]! + chars[1]!), chars.slice(3).join(''), options);
   }
-  return createPattern(defaultStyle, text, recurseDir);
+  return createPattern(defaultStyle, text, options);
 }
 
 function stripLeadingSlashes(text: string): string {
