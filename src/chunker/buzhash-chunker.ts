@@ -10,9 +10,10 @@
 // While streaming, a window that ends exactly at the last byte received so far cannot be judged yet (it
 // may be the end of the input), so the scan stops there and resumes with the next block.
 
+import { defaultBuzhashKernel } from './native-buzhash.js';
 import type { BuzhashParams } from './chunker-params.js';
 import { validateChunkerParams } from './chunker-params.js';
-import { type BuzhashKernel, type BuzhashKernelOptions, TsBuzhashKernel } from './buzhash.js';
+import { type BuzhashKernel, type BuzhashKernelOptions } from './buzhash.js';
 
 /** Input is copied into the chunker's buffer in slices of at most this size (bounds the buffer). */
 const SLICE_SIZE = 1 << 20;
@@ -38,7 +39,7 @@ export class BuzhashChunker {
   #pos = 0;
   #hash = 0;
 
-  constructor(params: BuzhashParams, seed: number, kernelFactory: BuzhashKernelFactory = (o) => new TsBuzhashKernel(o)) {
+  constructor(params: BuzhashParams, seed: number, kernelFactory: BuzhashKernelFactory = defaultBuzhashKernel) {
     validateChunkerParams(params);
     this.#kernel = kernelFactory({ seed, windowSize: params.windowSize, maskBits: params.maskBits });
     this.#min = 2 ** params.minExp;

@@ -25,12 +25,12 @@ export function seededTable(seed: number): Int32Array {
   return table;
 }
 
-function rotl(v: number, s: number): number {
+export function rotl(v: number, s: number): number {
   s &= 31;
   return s === 0 ? v | 0 : (v << s) | (v >>> (32 - s));
 }
 
-function windowHashWith(table: Int32Array, data: Uint8Array, start: number, length: number): number {
+export function windowHashWith(table: Int32Array, data: Uint8Array, start: number, length: number): number {
   // Horner form of XOR_i rotl(H[w[i]], length - 1 - i): rotating the partial sum by one per byte.
   let h = 0;
   for (let i = start, end = start + length; i < end; i++) h = ((h << 1) | (h >>> 31)) ^ table[data[i]];

@@ -38,6 +38,7 @@ interface Addon {
   seekData(fd: number, offset: number): number;
   seekHole(fd: number, offset: number): number;
   posixFadvise(fd: number, offset: number, len: number, advice: number): void;
+  buzhashScan(buf: Uint8Array, p: number, stop: number, hash: number, tables: Uint8Array, mask: number, windowSize: number, out: Uint8Array): number;
   FS_NODUMP_FL: number;
   FS_IMMUTABLE_FL: number;
   FS_APPEND_FL: number;
@@ -237,4 +238,22 @@ export function posixFadvise(fd: number, offset: number, len: number, advice: Fa
     };
     a.posixFadvise(fd, offset, len, values[advice]);
   });
+}
+
+/** Whether the addon is built and loadable (pure-TypeScript fallbacks exist for hot loops). */
+export function nativeAvailable(): boolean {
+  try {
+    native();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The buzhash cut-point scan (see src/chunker/native-buzhash.ts): `tables` holds the 256 add then
+ * the 256 drop values as int32; `out` receives the hash at the returned position.
+ */
+export function buzhashScan(buf: Uint8Array, p: number, stop: number, hash: number, tables: Uint8Array, mask: number, windowSize: number, out: Uint8Array): number {
+  return native().buzhashScan(buf, p, stop, hash, tables, mask, windowSize, out);
 }

@@ -1,6 +1,7 @@
 // Conformance of every buzhash kernel with borg 1.2.4's chunker (spec/vectors/chunker.json).
 // A new kernel (e.g. WebAssembly) joins by adding one line to KERNELS.
 
+import { NativeBuzhashKernel } from '../../src/chunker/native-buzhash.js';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
@@ -14,6 +15,7 @@ import { type InputRecipe, buildInput, readVectorJson, stream } from '../helpers
 
 const KERNELS: { name: string; factory: BuzhashKernelFactory }[] = [
   { name: 'typescript', factory: (options) => new TsBuzhashKernel(options) },
+  { name: 'native', factory: (options) => new NativeBuzhashKernel(options) },
 ];
 
 interface BuzhashCase {
