@@ -2,8 +2,8 @@
 // key file, a paper key or an HTML page), changing the passphrase that protects it, and migrating
 // a legacy passphrase-mode repository to repokey. Export and import never need the passphrase:
 // the blob stays encrypted.
-import { BorgError, IntegrityError } from '../errors.js';
 import { resolve } from 'node:path';
+import { BorgError, IntegrityError } from '../errors.js';
 import {
   detectKeyMode,
   formatKeyFile,
@@ -53,12 +53,11 @@ export interface KeyCommandOptions {
   confirm?: Confirm;
 }
 
-function keyAccess(location: Location, env: Env, passphrase?: PassphraseOptions): KeyAccess {
+function keyAccess(location: Location, env: Env): KeyAccess {
   return {
     location: location.canonicalPath(),
     locationParts: location.host !== undefined ? { host: location.host, path: location.path } : { path: location.path },
     env,
-    ...(passphrase ? { passphrase } : {}),
   };
 }
 
