@@ -3,6 +3,7 @@
 // a legacy passphrase-mode repository to repokey. Export and import never need the passphrase:
 // the blob stays encrypted.
 import { resolve } from 'node:path';
+import { keyQrSvg } from '../crypto/key-qr.js';
 import { BorgError, IntegrityError } from '../errors.js';
 import {
   detectKeyMode,
@@ -102,7 +103,7 @@ export async function exportKey(location: Location, format: KeyExportFormat, opt
     const blobText = await storedBlobText(repository, mode, keyAccess(location, env));
     if (format === 'paper') return formatPaperKey(keyBlobFromText(blobText), repository.id);
     const keyFileText = formatKeyFile(repository.id, blobText);
-    return format === 'html' ? renderKeyHtml(keyFileText) : keyFileText;
+    return format === 'html' ? renderKeyHtml(keyFileText, { qrSvg: keyQrSvg }) : keyFileText;
   } finally {
     await repository.close();
   }

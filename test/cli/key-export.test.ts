@@ -50,6 +50,7 @@ describe('borg-ts key export', () => {
     assert.match(page, /^<!doctype html>/);
     assert.ok(page.includes(`BORG_KEY ${repokeyId}`));
     assert.ok(page.includes('BORG PAPER KEY v1'));
+    assert.match(page, /<div id="qr"><svg [^>]*viewBox="0 0 \d+ \d+"[^>]*>.*<path d="M/s, 'the page embeds the QR code as SVG');
   });
 
   it('fails with one line and changes nothing when there is no key to export', () => {
