@@ -21,13 +21,16 @@ export class BorgError extends Error {
   readonly exitCode: number;
   /** Positional arguments as borg's exception would carry them (sent over RPC as exception_args). */
   readonly args: unknown[];
+  /** borg's qualified class name where the bare code is ambiguous (e.g. "Repository.DoesNotExist"). */
+  readonly msgid?: string;
 
-  constructor(message: string, options: { code?: string; exitCode?: number; args?: unknown[]; cause?: unknown } = {}) {
+  constructor(message: string, options: { code?: string; exitCode?: number; args?: unknown[]; cause?: unknown; msgid?: string } = {}) {
     super(message, options.cause !== undefined ? { cause: options.cause } : undefined);
     this.code = options.code ?? new.target.name;
     this.name = this.code;
     this.exitCode = options.exitCode ?? EXIT_ERROR;
     this.args = options.args ?? [];
+    if (options.msgid !== undefined) this.msgid = options.msgid;
   }
 
   toJSON(): BorgErrorJSON {

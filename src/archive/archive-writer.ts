@@ -12,7 +12,7 @@ import { userInfo } from 'node:os';
 
 export class ArchiveAlreadyExists extends BorgError {
   constructor(name: string) {
-    super(`Archive ${name} already exists`, { code: 'Archive.AlreadyExists', args: [name] });
+    super(`Archive ${name} already exists`, { code: 'AlreadyExists', msgid: 'Archive.AlreadyExists', args: [name] });
   }
 }
 

@@ -8,13 +8,13 @@ export { IntegrityError };
 
 export class DoesNotExist extends BorgError {
   constructor(path: string) {
-    super(`Cannot open repository ${path}: it does not exist`, { args: [path] });
+    super(`Cannot open repository ${path}: it does not exist`, { args: [path], msgid: 'Repository.DoesNotExist' });
   }
 }
 
 export class AlreadyExists extends BorgError {
   constructor(path: string) {
-    super(`Cannot create a repository: there is already one at ${path}`, { args: [path] });
+    super(`Cannot create a repository: there is already one at ${path}`, { args: [path], msgid: 'Repository.AlreadyExists' });
   }
 }
 
