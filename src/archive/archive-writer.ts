@@ -1,6 +1,7 @@
 // Saving an archive (spec §5.3): its metadata object with a valid archive TAM, its entry in the
 // manifest, and the commit. Used by create, import-tar and recreate.
-import { BorgError } from '../errors.js';
+import { ArchiveAlreadyExists } from './errors.js';
+import { checkArchiveName } from './archive-name.js';
 import { hostNames } from '../platform/host-names.js';
 import type { ChunkerParams } from '../chunker/index.js';
 import { archiveMetaToMsg, packArchiveMeta, type ArchiveMeta } from './archive-meta.js';
@@ -9,22 +10,6 @@ import type { ChunkRef } from './item.js';
 import type { RepositorySession } from './repository-session.js';
 import { formatUtcIso } from './timestamps.js';
 import { userInfo } from 'node:os';
-
-export class ArchiveAlreadyExists extends BorgError {
-  constructor(name: string) {
-    super(`Archive ${name} already exists`, { code: 'AlreadyExists', msgid: 'Archive.AlreadyExists', args: [name] });
-  }
-}
-
-export class InvalidArchiveName extends BorgError {}
-
-/** Borg's rules for archive names: no '/', no '::', at most 255 bytes (the manifest's limit). */
-export function checkArchiveName(name: string): void {
-  if (!name) throw new InvalidArchiveName('Invalid archive name: it is empty');
-  if (name.includes('/')) throw new InvalidArchiveName(`Invalid archive name "${name}": it must not contain "/"`);
-  if (name.includes('::')) throw new InvalidArchiveName(`Invalid archive name "${name}": it must not contain "::"`);
-  if (Buffer.byteLength(name, 'utf8') > 255) throw new InvalidArchiveName(`Invalid archive name "${name}": it is longer than 255 bytes`);
-}
 
 /** Totals stored in the archive metadata (borg's Statistics.as_raw_dict). */
 export interface ArchiveTotals {

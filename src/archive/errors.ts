@@ -5,18 +5,14 @@
 import { BorgError, UsageError } from '../errors.js';
 
 export class ArchiveDoesNotExist extends BorgError {
-  readonly msgid = 'Archive.DoesNotExist';
-
   constructor(readonly archiveName: string) {
-    super(`Archive ${archiveName} does not exist`, { code: 'DoesNotExist', args: [archiveName] });
+    super(`Archive ${archiveName} does not exist`, { code: 'DoesNotExist', msgid: 'Archive.DoesNotExist', args: [archiveName] });
   }
 }
 
 export class ArchiveAlreadyExists extends BorgError {
-  readonly msgid = 'Archive.AlreadyExists';
-
   constructor(readonly archiveName: string) {
-    super(`Archive ${archiveName} already exists`, { code: 'AlreadyExists', args: [archiveName] });
+    super(`Archive ${archiveName} already exists`, { code: 'AlreadyExists', msgid: 'Archive.AlreadyExists', args: [archiveName] });
   }
 }
 
