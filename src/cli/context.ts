@@ -48,6 +48,8 @@ export interface CommandContext {
   /** Pass to library calls; aborted with a TerminationSignal on SIGINT/SIGTERM/SIGHUP. */
   readonly signal: AbortSignal;
   readonly stdout: Writer;
+  /** Standard input, for commands that read data or paths from it (undefined when there is none). */
+  readonly stdin: NodeJS.ReadableStream | undefined;
   readonly logs: LogManager;
   /** The "borg.archiver" logger, for messages of the command itself. */
   readonly logger: Logger;
@@ -60,6 +62,10 @@ export interface CommandContext {
   readonly help: HelpService;
   /** Writes text to stdout. */
   print(text: string): void;
+  /** Writes text to stderr (prompts; messages go through the logger). */
+  printErr(text: string): void;
+  /** One line of standard input without its newline, or null at its end. */
+  readLine(): Promise<string | null>;
   /** borg's json_print: indent 4, sorted keys, Python's escaping. */
   printJson(value: unknown): void;
   getLogger(name: string): Logger;
@@ -90,12 +96,14 @@ export function createContext({ io, common, logs, now, exitCodeMode, signal, hel
     return reader();
   };
   return {
-    common, env: io.env, cwd: io.cwd, now, exitCodeMode, signal, stdout: io.stdout, logs, help,
+    common, env: io.env, cwd: io.cwd, now, exitCodeMode, signal, stdout: io.stdout, stdin: io.stdin, logs, help,
     logger: logs.getLogger('borg.archiver'),
     warnings: new WarningCollector(logs.getLogger('borg.archiver')),
     progress: common.progress ? renderer : SILENT_PROGRESS,
     fileStatus: renderer,
     print: (text) => void io.stdout.write(text),
+    printErr: writeErr,
+    readLine,
     printJson: (value) => void io.stdout.write(formatJson(value)),
     getLogger: (name) => logs.getLogger(name),
     yes: (options) => yes(options, { env: io.env, write: writeErr, json: common.logJson, readLine }),

@@ -11,7 +11,6 @@ import type { Location } from '../../remote/location.js';
 import { locationArgument } from '../arg-types.js';
 import { defineCommand } from '../command.js';
 import type { CommandContext } from '../context.js';
-import { lineReader, yes } from '../prompts.js';
 
 const EPILOG = `Restores a key backed up with "borg-ts key export".
 
@@ -28,20 +27,15 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   return Buffer.concat(parts).toString('utf8');
 }
 
-/**
- * The paper lines come from stdin. The context offers no line reader of its own, so stdin is read
- * here, through one reader shared by the lines and the "abort?" question.
- */
+/** The paper lines and the "abort?" question share the context's one stdin line reader. */
 function paperKeyIo(ctx: CommandContext) {
-  const readLine = lineReader(process.stdin);
-  const write = (text: string) => void process.stderr.write(text);
   return {
     ask: async (prompt: string) => {
       ctx.print(prompt);
-      return readLine();
+      return ctx.readLine();
     },
     tell: (message: string) => ctx.print(`${message}\n`),
-    confirmAbort: () => yes({ message: 'Abort import? [yN]:' }, { env: ctx.env, write, json: ctx.common.logJson, readLine }),
+    confirmAbort: () => ctx.yes({ message: 'Abort import? [yN]:' }),
   };
 }
 
@@ -62,7 +56,7 @@ export const keyImportCommand = defineCommand<{ location: Location; path: string
     }
     const obtain = paper
       ? (repositoryId: Buffer) => typePaperKey(repositoryId, paperKeyIo(ctx))
-      : async () => (path === '-' ? readAll(process.stdin) : readFileSync(resolve(ctx.cwd, path!), 'utf8'));
+      : async () => (path === '-' ? readAll(ctx.stdin ?? process.stdin) : readFileSync(resolve(ctx.cwd, path!), 'utf8'));
     const result = await importKey(location, obtain, { env: ctx.env, lockWait: ctx.common.lockWait, umask: ctx.common.umask });
     // Like borg, giving up a paper import is no error: nothing was changed.
     if (!result.imported) ctx.print('\n - aborted\n');
