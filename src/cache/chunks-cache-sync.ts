@@ -6,7 +6,7 @@
 import { mkdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { ChunkIndex } from '../format/hashindex.js';
-import { PercentProgress, type LogSink, type ProgressSink, type WarningSink } from '../progress.js';
+import { PercentProgress, type ProgressSink, type WarningSink } from '../progress.js';
 import { addArchiveReferences, ArchiveIndexDir, type ArchiveSource } from './archive-chunk-index.js';
 
 /** borg sizes the master index for this load (its HASH_MAX_LOAD), from the number of objects. */

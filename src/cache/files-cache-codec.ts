@@ -28,8 +28,8 @@ export class FilesCacheParser {
   #pendingBytes = 0;
   /** Lower bound of the bytes the entry at the start of the pending data needs. */
   #need = 1;
-  #buf = new Uint8Array(0);
-  #view = new DataView(this.#buf.buffer);
+  #buf: Uint8Array = new Uint8Array(0);
+  #view: DataView = new DataView(new ArrayBuffer(0));
   #pos = 0;
   #ids = new Uint8Array(ID_SIZE * 64);
 
@@ -182,7 +182,7 @@ export class FilesCacheEncoder {
   #buf: Buffer;
   #pos = 0;
 
-  constructor(private readonly flush: (block: Uint8Array) => void, private readonly blockSize = 1 << 20) {
+  constructor(private readonly flush: (block: Uint8Array) => void, blockSize = 1 << 20) {
     this.#buf = Buffer.allocUnsafe(blockSize);
   }
 

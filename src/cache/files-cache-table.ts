@@ -7,6 +7,7 @@
 // Row: path hash (32 bytes), age (u16; saturates at 65535, beyond any sensible BORG_FILES_CACHE_TTL),
 // inode (u64), size (f64: exact to 2^53), cmtime in ns (i64), start and count of its ids in the pool.
 // Rows are never deleted: dropping old rows happens when the cache is written (see files-cache.ts).
+// Path hashes are cryptographic hashes, so their first word serves as the slot hash.
 
 const ID_SIZE = 32;
 const MAX_AGE = 0xffff;
@@ -24,6 +25,9 @@ export class FilesCacheTable {
   #count = 0;
   #capacity = 0;
   #hashes = new Uint8Array(0);
+  /** The same bytes as little-endian words (rows are 32 bytes, so always aligned). */
+  #hashWords = new Uint32Array(0);
+  readonly #probe = new Uint32Array(8);
   #age = new Uint16Array(0);
   #inode = new BigUint64Array(0);
   #size = new Float64Array(0);
@@ -43,20 +47,17 @@ export class FilesCacheTable {
 
   /** Row of `pathHash`, or -1. */
   find(pathHash: Uint8Array): number {
+    const p = this.#probe;
+    for (let i = 0, j = 0; i < 8; i++, j += 4) p[i] = (pathHash[j]! | (pathHash[j + 1]! << 8) | (pathHash[j + 2]! << 16) | (pathHash[j + 3]! << 24)) >>> 0;
     const mask = this.#slots.length - 1;
-    const hashes = this.#hashes;
-    for (let s = homeSlot(pathHash) & mask; ; s = (s + 1) & mask) {
+    const w = this.#hashWords;
+    const p0 = p[0]!;
+    for (let s = p0 & mask; ; s = (s + 1) & mask) {
       const row = this.#slots[s]! - 1;
       if (row < 0) return -1;
-      const base = row * ID_SIZE;
-      let same = true;
-      for (let j = 0; j < ID_SIZE; j++) {
-        if (hashes[base + j] !== pathHash[j]) {
-          same = false;
-          break;
-        }
-      }
-      if (same) return row;
+      const b = row * 8;
+      if (w[b] === p0 && w[b + 1] === p[1] && w[b + 2] === p[2] && w[b + 3] === p[3] &&
+          w[b + 4] === p[4] && w[b + 5] === p[5] && w[b + 6] === p[6] && w[b + 7] === p[7]) return row;
     }
   }
 
@@ -158,7 +159,7 @@ export class FilesCacheTable {
 
   #placeInSlots(r: number): void {
     const mask = this.#slots.length - 1;
-    let s = homeSlot(this.#hashes.subarray(r * ID_SIZE, r * ID_SIZE + 4)) & mask;
+    let s = this.#hashWords[r * 8]! & mask;
     while (this.#slots[s] !== 0) s = (s + 1) & mask;
     this.#slots[s] = r + 1;
   }
@@ -166,6 +167,7 @@ export class FilesCacheTable {
   #growRows(): void {
     const cap = Math.max(MIN_ROWS, Math.ceil(this.#capacity * 1.5));
     this.#hashes = grown(this.#hashes, new Uint8Array(cap * ID_SIZE));
+    this.#hashWords = new Uint32Array(this.#hashes.buffer);
     this.#age = grown(this.#age, new Uint16Array(cap));
     this.#inode = grown(this.#inode, new BigUint64Array(cap));
     this.#size = grown(this.#size, new Float64Array(cap));
@@ -202,11 +204,6 @@ export class FilesCacheTable {
     this.#poolIds = used;
     this.#garbageIds = 0;
   }
-}
-
-/** Path hashes are cryptographic hashes: their first four bytes are a good slot hash. */
-function homeSlot(hash: Uint8Array): number {
-  return (hash[0]! | (hash[1]! << 8) | (hash[2]! << 16) | (hash[3]! << 24)) >>> 0;
 }
 
 function idCount(ids: Uint8Array | readonly Uint8Array[]): number {

@@ -10,7 +10,7 @@ import type { LogSink } from '../progress.js';
 import { UsageError } from '../errors.js';
 import type { Env } from './paths.js';
 import { CheckedFileReader, CheckedFileWriter } from './integrity-checked-file.js';
-import { FilesCacheEncoder, FilesCacheParser } from './files-cache-codec.js';
+import { FilesCacheEncoder, FilesCacheFormatError, FilesCacheParser } from './files-cache-codec.js';
 import { FilesCacheTable } from './files-cache-table.js';
 
 /** borg's files cache modes, letters sorted: c(time), m(time), s(ize), i(node), r(echunk), d(isabled). */
@@ -107,8 +107,7 @@ export class FilesCache {
       return cache;
     } catch (e) {
       reader?.abandon();
-      const code = (e as NodeJS.ErrnoException).code;
-      const what = code !== undefined ? "can't be read" : e instanceof FileIntegrityError ? 'is corrupted' : 'seems invalid';
+      const what = e instanceof FileIntegrityError ? 'is corrupted' : e instanceof FilesCacheFormatError ? 'seems invalid' : "can't be read";
       log.log('warning', `The files cache ${what}. [${(e as Error).message}]`);
       log.log('warning', 'Continuing without files cache - expect lower performance.');
       return new FilesCache(mode);

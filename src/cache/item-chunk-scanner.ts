@@ -13,7 +13,22 @@ import { MAX_VALUE, type ChunkIndex } from '../format/hashindex.js';
 
 const MAX_DEPTH = 16;
 const ID_SIZE = 32;
-const CHUNKS = Buffer.from('chunks');
+const CHUNKS = [...Buffer.from('chunks')];
+
+/** Length of the header (type byte + length/value bytes) by type byte for the multi-byte forms; 0 = invalid. */
+const HEADER_LENGTH = new Uint8Array(256);
+for (const [types, n] of [
+  [[0xc0, 0xc2, 0xc3], 1], [[0xcc, 0xd0, 0xd9, 0xc4, 0xd4, 0xd5, 0xd6, 0xd7, 0xd8], 2], [[0xcd, 0xd1, 0xda, 0xc5, 0xc7, 0xdc, 0xde], 3],
+  [[0xc8], 4], [[0xca, 0xce, 0xd2, 0xdb, 0xc6, 0xdd, 0xdf], 5], [[0xc9], 6], [[0xcb, 0xcf, 0xd3], 9],
+] as const) for (const t of types) HEADER_LENGTH[t] = n;
+
+function u16(b: Uint8Array, p: number): number {
+  return (b[p]! << 8) | b[p + 1]!;
+}
+
+function u32(b: Uint8Array, p: number): number {
+  return ((b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) >>> 0;
+}
 
 const enum Expect {
   ItemBegin, MapKey, MapItemEnd, ChunksBegin, EntryOrChunksEnd, Key, Size, Csize, EntryEnd,
@@ -55,7 +70,6 @@ export class ItemChunkScanner {
       this.#carry = new Uint8Array(0);
     }
     const end = b.byteLength;
-    const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
     let p = 0;
     while (p < end) {
       if (this.#skip > 0) {
@@ -64,7 +78,7 @@ export class ItemChunkScanner {
         this.#skip -= n;
         continue;
       }
-      const used = this.#token(b, view, p, end);
+      const used = this.#token(b, p, end - p);
       if (used === 0) {
         this.#carry = b.slice(p);
         return;
@@ -73,47 +87,52 @@ export class ItemChunkScanner {
     }
   }
 
-  /** Handles the token at `p`; returns its length (header and what was consumed), or 0 if it is incomplete. */
-  #token(b: Uint8Array, v: DataView, p: number, end: number): number {
+  /**
+   * Handles the token at `p` (one hot switch, no allocation); returns the bytes consumed, or 0 when
+   * the token is cut off. Long raws, bins and exts consume only their header; #skip takes the rest.
+   */
+  #token(b: Uint8Array, p: number, avail: number): number {
     const t = b[p]!;
-    const avail = end - p;
-    if (t <= 0x7f) return this.#scalar(() => this.#onInt(t), 1);
-    if (t >= 0xe0) return this.#scalar(() => this.#onInt((t - 0x100) >>> 0), 1);
-    if ((t & 0xe0) === 0xa0) return this.#raw(b, p, 1, t & 0x1f, avail);
-    if ((t & 0xf0) === 0x90) return this.#container(Frame.Array, t & 0x0f, 1);
-    if ((t & 0xf0) === 0x80) return this.#container(Frame.MapKey, t & 0x0f, 1);
-    const fixedLen = (n: number): boolean => avail >= n;
+    if (t <= 0x7f) return this.#int(t, 1);
+    if (t >= 0xe0) return this.#int((t - 0x100) >>> 0, 1);
+    if (t >= 0xa0 && t <= 0xbf) return this.#raw(b, p, 1, t & 0x1f, avail);
+    if (t >= 0x90 && t <= 0x9f) return this.#container(false, t & 0x0f, 1);
+    if (t >= 0x80 && t <= 0x8f) return this.#container(true, t & 0x0f, 1);
+    // Multi-byte headers: `need` bytes must be there before anything is decided.
+    const need = HEADER_LENGTH[t]!;
+    if (need === 0) throw new ItemScanError(`invalid msgpack type byte 0x${t.toString(16)}`);
+    if (avail < need) return 0;
     switch (t) {
-      case 0xc0: return this.#scalar(() => this.#unexpected('nil'), 1);
-      case 0xc2: return this.#scalar(() => this.#unexpected('false'), 1);
-      case 0xc3: return this.#scalar(() => this.#unexpected('true'), 1);
-      case 0xca: return fixedLen(5) ? this.#scalar(() => this.#unexpected('float'), 5) : 0;
-      case 0xcb: return fixedLen(9) ? this.#scalar(() => this.#unexpected('double'), 9) : 0;
-      case 0xcc: case 0xd0: return fixedLen(2) ? this.#scalar(() => this.#onInt(t === 0xcc ? b[p + 1]! : v.getInt8(p + 1) >>> 0), 2) : 0;
-      case 0xcd: case 0xd1: return fixedLen(3) ? this.#scalar(() => this.#onInt(t === 0xcd ? v.getUint16(p + 1) : v.getInt16(p + 1) >>> 0), 3) : 0;
-      case 0xce: case 0xd2: return fixedLen(5) ? this.#scalar(() => this.#onInt(v.getUint32(p + 1)), 5) : 0;
+      case 0xc0: case 0xc2: case 0xc3: case 0xca: case 0xcb:
+        this.#unexpected(t === 0xc0 ? 'nil' : t === 0xca || t === 0xcb ? 'float' : 'bool');
+        this.#valueDone();
+        return need;
+      case 0xcc: return this.#int(b[p + 1]!, 2);
+      case 0xd0: return this.#int(((b[p + 1]! << 24) >> 24) >>> 0, 2);
+      case 0xcd: return this.#int(u16(b, p + 1), 3);
+      case 0xd1: return this.#int(((u16(b, p + 1) << 16) >> 16) >>> 0, 3);
+      case 0xce: case 0xd2: return this.#int(u32(b, p + 1), 5);
       // Only the low 32 bits of a 64-bit integer survive borg's conversion to uint32.
-      case 0xcf: case 0xd3: return fixedLen(9) ? this.#scalar(() => this.#onInt(v.getUint32(p + 5)), 9) : 0;
-      case 0xd9: return fixedLen(2) ? this.#raw(b, p, 2, b[p + 1]!, avail) : 0;
-      case 0xda: return fixedLen(3) ? this.#raw(b, p, 3, v.getUint16(p + 1), avail) : 0;
-      case 0xdb: return fixedLen(5) ? this.#raw(b, p, 5, v.getUint32(p + 1), avail) : 0;
-      case 0xc4: return fixedLen(2) ? this.#opaque('bin', 2, b[p + 1]!) : 0;
-      case 0xc5: return fixedLen(3) ? this.#opaque('bin', 3, v.getUint16(p + 1)) : 0;
-      case 0xc6: return fixedLen(5) ? this.#opaque('bin', 5, v.getUint32(p + 1)) : 0;
-      case 0xc7: return fixedLen(3) ? this.#opaque('ext', 3, b[p + 1]!) : 0;
-      case 0xc8: return fixedLen(4) ? this.#opaque('ext', 4, v.getUint16(p + 1)) : 0;
-      case 0xc9: return fixedLen(6) ? this.#opaque('ext', 6, v.getUint32(p + 1)) : 0;
-      case 0xd4: case 0xd5: case 0xd6: case 0xd7: case 0xd8: return fixedLen(2) ? this.#opaque('ext', 2, 1 << (t - 0xd4)) : 0;
-      case 0xdc: return fixedLen(3) ? this.#container(Frame.Array, v.getUint16(p + 1), 3) : 0;
-      case 0xdd: return fixedLen(5) ? this.#container(Frame.Array, v.getUint32(p + 1), 5) : 0;
-      case 0xde: return fixedLen(3) ? this.#container(Frame.MapKey, v.getUint16(p + 1), 3) : 0;
-      case 0xdf: return fixedLen(5) ? this.#container(Frame.MapKey, v.getUint32(p + 1), 5) : 0;
-      default: throw new ItemScanError(`invalid msgpack type byte 0x${t.toString(16)}`);
+      case 0xcf: case 0xd3: return this.#int(u32(b, p + 5), 9);
+      case 0xd9: return this.#raw(b, p, 2, b[p + 1]!, avail);
+      case 0xda: return this.#raw(b, p, 3, u16(b, p + 1), avail);
+      case 0xdb: return this.#raw(b, p, 5, u32(b, p + 1), avail);
+      case 0xc4: return this.#opaque('bin', 2, b[p + 1]!);
+      case 0xc5: return this.#opaque('bin', 3, u16(b, p + 1));
+      case 0xc6: return this.#opaque('bin', 5, u32(b, p + 1));
+      case 0xc7: return this.#opaque('ext', 3, b[p + 1]!);
+      case 0xc8: return this.#opaque('ext', 4, u16(b, p + 1));
+      case 0xc9: return this.#opaque('ext', 6, u32(b, p + 1));
+      case 0xdc: return this.#container(false, u16(b, p + 1), 3);
+      case 0xdd: return this.#container(false, u32(b, p + 1), 5);
+      case 0xde: return this.#container(true, u16(b, p + 1), 3);
+      case 0xdf: return this.#container(true, u32(b, p + 1), 5);
+      default: return this.#opaque('ext', 2, 1 << (t - 0xd4)); // fixext 1..16
     }
   }
 
-  #scalar(callback: () => void, length: number): number {
-    callback();
+  #int(value: number, length: number): number {
+    this.#onInt(value);
     this.#valueDone();
     return length;
   }
@@ -121,13 +140,13 @@ export class ItemChunkScanner {
   /** Raws up to 32 bytes are looked at (ids, key names); longer ones only count as "some raw". */
   #raw(b: Uint8Array, p: number, header: number, length: number, avail: number): number {
     if (length > ID_SIZE) {
-      this.#onRaw(length, null);
+      this.#onRaw(length, b, -1);
       this.#valueDone();
       this.#skip = length;
       return header;
     }
     if (avail < header + length) return 0;
-    this.#onRaw(length, b.subarray(p + header, p + header + length));
+    this.#onRaw(length, b, p + header);
     this.#valueDone();
     return header + length;
   }
@@ -139,17 +158,17 @@ export class ItemChunkScanner {
     return header;
   }
 
-  #container(frame: Frame, n: number, header: number): number {
+  #container(map: boolean, n: number, header: number): number {
     if (this.#top >= MAX_DEPTH) throw new ItemScanError('nesting too deep');
-    if (frame === Frame.Array) this.#onArray(n);
-    else this.#onMap();
+    if (map) this.#onMap();
+    else this.#onArray(n);
     if (n === 0) {
-      if (frame === Frame.Array) this.#onArrayEnd();
-      else this.#onMapEnd();
+      if (map) this.#onMapEnd();
+      else this.#onArrayEnd();
       this.#valueDone();
       return header;
     }
-    this.#frames[this.#top] = frame;
+    this.#frames[this.#top] = map ? Frame.MapKey : Frame.Array;
     this.#sizes[this.#top] = n;
     this.#counts[this.#top] = 0;
     this.#top++;
@@ -201,13 +220,14 @@ export class ItemChunkScanner {
     }
   }
 
-  #onRaw(length: number, bytes: Uint8Array | null): void {
+  /** A raw of `length` bytes at `b[at]` (`at` -1: too long to matter, not looked at). */
+  #onRaw(length: number, b: Uint8Array, at: number): void {
     if (this.#expect === Expect.Key) {
-      if (length !== ID_SIZE || bytes === null) throw new ItemScanError(`chunk id of ${length} bytes`);
-      this.#key.set(bytes);
+      if (length !== ID_SIZE || at < 0) throw new ItemScanError(`chunk id of ${length} bytes`);
+      this.#key.set(b.subarray(at, at + ID_SIZE));
       this.#expect = Expect.Size;
     } else if (this.#expect === Expect.MapKey) {
-      if (bytes !== null && CHUNKS.equals(bytes)) {
+      if (length === CHUNKS.length && at >= 0 && CHUNKS.every((c, i) => b[at + i] === c)) {
         this.#expect = Expect.ChunksBegin;
         this.#insideChunks = true;
       } else {
