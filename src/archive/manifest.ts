@@ -2,6 +2,7 @@
 // repository's feature flags and whether TAMs are required. Every write bumps its timestamp, which
 // clients compare (as strings) to notice a rolled-back repository.
 import { BorgError } from '../errors.js';
+import { SUPPORTED_REPOSITORY_FEATURES } from '../version.js';
 import { isMap, keyOf, keyText, type MsgMap, type MsgValue } from '../format/msgpack.js';
 import { MANIFEST_ID, packAndAuthenticate, unpackAndVerify, type Key } from '../crypto/index.js';
 import type { ObjectCodec } from '../crypto/object-codec.js';
@@ -19,8 +20,7 @@ export const ITEM_KEYS: readonly string[] = [
 export const MAX_ARCHIVES = 400000;
 const MAX_NAME_BYTES = 255;
 
-/** Repository features this implementation understands (none are defined for 1.x yet). */
-const SUPPORTED_FEATURES = new Set<string>();
+const SUPPORTED_FEATURES = SUPPORTED_REPOSITORY_FEATURES;
 
 export type ManifestOperation = 'read' | 'check' | 'write' | 'delete';
 
@@ -86,7 +86,9 @@ export class Manifest {
     if (version !== 1 && version !== 2) throw new InvalidManifest('Invalid manifest version');
     const archives = m['archives'];
     if (!isMap(archives)) throw new InvalidManifest('Invalid manifest: archives is not a map');
-    for (const rawName of Object.keys(archives)) {
+    // Writers (borg's StableDict, and ours) store the names in byte order; a plain object would list
+    // integer-like names ("2024") first, so restore byte order explicitly (latin1 keys sort by byte).
+    for (const rawName of Object.keys(archives).sort()) {
       const entry = archives[rawName];
       if (!isMap(entry)) throw new InvalidManifest('Invalid manifest: bad archive entry');
       const id = entry['id'];

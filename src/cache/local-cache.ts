@@ -5,6 +5,7 @@
 // When the manifest differs from the one the cache last saw, the chunk index is rebuilt from the
 // archives (chunks-cache-sync.ts). A damaged `chunks` file is rebuilt the same way; a damaged files
 // cache is dropped (files are read again). Either way with a warning, never with wrong data.
+import { SUPPORTED_REPOSITORY_FEATURES } from '../version.js';
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileIntegrityError, IndexCorrupted } from '../format/errors.js';
@@ -26,7 +27,7 @@ import { readChunkIndexFile, writeHashIndexFile } from './integrity-checked-file
 import { repositoryCacheDir, type Env } from './paths.js';
 
 /** Repository features this version understands (borg 1.2 defines none). */
-const SUPPORTED_FEATURES: ReadonlySet<string> = new Set();
+const SUPPORTED_FEATURES = SUPPORTED_REPOSITORY_FEATURES;
 const NO_WARNINGS: WarningSink = { warn() {} };
 
 export class LocalCache implements ChunkCache {
