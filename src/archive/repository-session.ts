@@ -8,6 +8,8 @@ import { IvSupply } from '../crypto/iv-supply.js';
 import { MANIFEST_ID, manifestNonce, NonceManager, type Key, type NonceStore, type PassphraseOptions } from '../crypto/index.js';
 import { ObjectCodec } from '../crypto/object-codec.js';
 import { SecurityDir, type CacheSecurityInfo, type Confirm } from '../cache/security-dir.js';
+import { assertSecureWithCacheDir } from '../cache/cache-security.js';
+import { repositoryCacheDir } from '../cache/paths.js';
 import type { Env } from '../cache/paths.js';
 import { LocalRepository } from '../repository/local-repository.js';
 import type { Repository } from '../repository/repository.js';
@@ -114,17 +116,28 @@ export class RepositorySession {
     const codec = new ObjectCodec(key, new Compressor(parseCompressionSpec('lz4')), NO_IVS);
     const manifest = Manifest.fromEnvelope(envelope, key, codec, options.operations ?? ['read']);
     if (manifest.tamVerified) security.tamRequired = manifest.config['tam_required'] === true;
-    await security.assertSecure({
+    const check = {
       canonicalLocation: canonical,
       keyType: key.typeByte,
       logicallyEncrypted: key.encrypted && loaded.passphrase !== '',
       plaintext: key.mode === 'none',
       manifestTimestamp: manifest.timestamp ?? '',
-      cache: options.cacheSecurity,
       confirm: options.confirm,
-    });
-    return new RepositorySession(location, repository, key, manifest, security, codec, envelope, loaded.keyFile);
+    };
+    // borg's assert_secure: when the repository has a cache here, its view takes part (under the
+    // cache lock), so borg and borg-ts agree on relocations and replays.
+    if (options.cacheSecurity) await security.assertSecure({ ...check, cache: options.cacheSecurity });
+    else await assertSecureWithCacheDir(security, check, repositoryCacheDir(repository.id.toString('hex'), env), options.lockWait === undefined ? 1 : options.lockWait);
+    const session = new RepositorySession(location, repository, key, manifest, security, codec, envelope, loaded.keyFile);
+    session.logicallyEncrypted = check.logicallyEncrypted;
+    session.confirm = options.confirm;
+    return session;
   }
+
+  /** false for unencrypted keys and keys whose passphrase is empty (they get borg's unencrypted-repo question). */
+  logicallyEncrypted = true;
+  /** How this session answers yes/no questions; the cache asks the same way. */
+  confirm: Confirm = () => false;
 
   /** A session for a repository that `init` just created, with its fresh key and empty manifest. */
   static fresh(location: Location, repository: Repository, key: Key, env: Env, keyFile?: string): RepositorySession {
