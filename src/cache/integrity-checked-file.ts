@@ -7,37 +7,10 @@ import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { FileIntegrityError } from '../format/errors.js';
 import { ChunkIndex, HashIndex, HEADER_SIZE, parseHashIndexHeader } from '../format/hashindex.js';
-import type { IntegrityData } from '../format/integrity-file.js';
-import { Xxh64Stream } from '../format/wasm-hashes.js';
+import { IntegrityHasher, type IntegrityData } from '../format/integrity-file.js';
 import { syncDir } from '../platform/save-file.js';
 
 const BLOCK_SIZE = 1 << 20;
-
-/** `'%10d' % len(text) || text`, as borg feeds names into the hash (names are ASCII). */
-function lengthPrefixed(text: string): string {
-  return String(text.length).padStart(10, ' ') + text;
-}
-
-/** The running hash of one file: its name first, then bytes and parts in file order. */
-class IntegrityHasher {
-  readonly #hash = new Xxh64Stream();
-  readonly digests: Record<string, string> = {};
-  position = 0;
-
-  constructor(name: string) {
-    this.#hash.update(lengthPrefixed(name));
-  }
-
-  update(bytes: Uint8Array): void {
-    this.#hash.update(bytes);
-    this.position += bytes.byteLength;
-  }
-
-  /** Hashes the part marker at the current position (or `position` for `final`) and returns the digest. */
-  part(name: string, position = this.position): string {
-    return this.#hash.update(lengthPrefixed(name) + String(position)).hexdigest();
-  }
-}
 
 /**
  * Reads a file front to back, verifying `expected` digests as their parts go by. Without expected
@@ -87,7 +60,7 @@ export class CheckedFileReader {
     try {
       if (this.#hasher && this.expected) {
         if (this.#hasher.position !== this.size) throw new FileIntegrityError(this.name, 'file not read to its end');
-        if (this.expected.digests['final'] !== this.#hasher.part('final', this.size)) throw new FileIntegrityError(this.name, "digest mismatch in part 'final'");
+        if (this.expected.digests['final'] !== this.#hasher.part('final')) throw new FileIntegrityError(this.name, "digest mismatch in part 'final'");
       }
     } finally {
       this.abandon();

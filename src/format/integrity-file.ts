@@ -25,22 +25,51 @@ function lengthPrefixed(text: string): string {
   return String([...text].length).padStart(10, ' ') + text;
 }
 
+/**
+ * The running hash of one integrity-checked file, fed in file order: its name first, then bytes,
+ * with named parts at their positions and `final` at the end. Streams files of any size.
+ */
+export class IntegrityHasher {
+  readonly #hash = new Xxh64Stream();
+  readonly digests: Record<string, string> = {};
+  position = 0;
+
+  /** `name` is the file's final base name (e.g. `index.5`, not `index.5.tmp`). */
+  constructor(name: string) {
+    this.#hash.update(lengthPrefixed(name));
+  }
+
+  update(bytes: Uint8Array): void {
+    this.#hash.update(bytes);
+    this.position += bytes.byteLength;
+  }
+
+  /** Hashes the marker of part `name` at the current position and records its digest. */
+  part(name: string): string {
+    const digest = this.#hash.update(lengthPrefixed(name) + String(this.position)).hexdigest();
+    this.digests[name] = digest;
+    return digest;
+  }
+
+  /** Ends the file with the `final` part and returns all digests. */
+  finish(): IntegrityData {
+    this.part('final');
+    return { algorithm: 'XXH64', digests: { ...this.digests } };
+  }
+}
+
 /** Digests of `data` stored under the file name `name` (the final base name, e.g. `index.5`, not `index.5.tmp`). */
 export function computeIntegrity(name: string, data: Uint8Array, parts: readonly IntegrityPart[] = []): IntegrityData {
-  const hasher = new Xxh64Stream().update(lengthPrefixed(name));
-  const digests: Record<string, string> = {};
-  let pos = 0;
+  const hasher = new IntegrityHasher(name);
   for (const part of [...parts].sort((a, b) => a.offset - b.offset)) {
     if (!Number.isInteger(part.offset) || part.offset < 0 || part.offset > data.byteLength) {
       throw new RangeError(`Invalid integrity part '${part.name}' at offset ${part.offset} of ${data.byteLength} bytes`);
     }
-    hasher.update(data.subarray(pos, part.offset));
-    pos = part.offset;
-    digests[part.name] = hasher.update(lengthPrefixed(part.name) + String(pos)).hexdigest();
+    hasher.update(data.subarray(hasher.position, part.offset));
+    hasher.part(part.name);
   }
-  hasher.update(data.subarray(pos));
-  digests['final'] = hasher.update(lengthPrefixed('final') + String(data.byteLength)).hexdigest();
-  return { algorithm: 'XXH64', digests };
+  hasher.update(data.subarray(hasher.position));
+  return hasher.finish();
 }
 
 export function hashIndexIntegrity(name: string, data: Uint8Array): IntegrityData {
