@@ -5,7 +5,7 @@
 // object, item-stream chunks, file chunks) equals its count in the cache's chunk index.
 
 import { addArchiveReferences } from '../cache/archive-chunk-index.js';
-import { cacheSummary, Statistics, type CacheSummary } from '../cache/cache-stats.js';
+import { cacheSummary, Statistics, type CacheSummary, type RawStatistics } from '../cache/cache-stats.js';
 import { ChunkIndex } from '../format/hashindex.js';
 import { SILENT_LOG, type LogSink } from '../progress.js';
 import type { LoadedArchiveMeta } from './archive-meta.js';
@@ -20,13 +20,31 @@ export interface ArchiveStatsOptions {
   wantUnique?: boolean;
   /** Receives the warning about an archive with an invalid TAM while counting its references. */
   log?: LogSink;
+  /**
+   * The cache's memo of totals of archives made before borg 1.2 (its `pre12-meta`, by hex id),
+   * shared with borg: read when only totals are wanted, filled when they had to be computed.
+   */
+  pre12Meta?: Record<string, unknown>;
+}
+
+const RAW_KEYS = ['size', 'csize', 'nfiles', 'size_parts', 'csize_parts', 'nfiles_parts'] as const;
+
+function rawStatistics(value: unknown): RawStatistics | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const raw = value as Record<string, unknown>;
+  return RAW_KEYS.every((k) => Number.isSafeInteger(raw[k])) ? (raw as unknown as RawStatistics) : undefined;
 }
 
 /** borg's calc_stats for a stored archive. */
 export async function calcArchiveStats(source: ArchiveSource, archive: LoadedArchiveMeta, options: ArchiveStatsOptions): Promise<Statistics> {
   const { meta } = archive;
-  const stats = new Statistics();
   const hasTotals = meta.nfiles !== undefined;
+  const memoKey = archive.id.toString('hex');
+  if (!hasTotals && options.wantUnique === false) {
+    const memo = rawStatistics(options.pre12Meta?.[memoKey]);
+    if (memo !== undefined) return Statistics.fromRawDict(memo);
+  }
+  const stats = new Statistics();
   if (!hasTotals || options.wantUnique !== false) {
     const own = new ChunkIndex();
     await addArchiveReferences({ ...source, log: options.log ?? SILENT_LOG }, archive.id, meta.name, own);
@@ -43,6 +61,7 @@ export async function calcArchiveStats(source: ArchiveSource, archive: LoadedArc
     }
   } else {
     await addItemTotals(source, archive, stats, options.considerPartFiles ?? false);
+    if (options.pre12Meta !== undefined) options.pre12Meta[memoKey] = stats.asRawDict();
   }
   return stats;
 }

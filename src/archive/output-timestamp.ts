@@ -7,7 +7,7 @@
 // to microseconds half to even. Both quirks show in the output, so both are kept.
 
 import type { Formattable } from './placeholders.js';
-import { localTime, naive, strftime, type BrokenDownTime } from './strftime.js';
+import { strftime, type BrokenDownTime } from './strftime.js';
 import { parseUtcIso } from './timestamps.js';
 
 const TEXT_FORMAT = '%a, %Y-%m-%d %H:%M:%S';
@@ -22,7 +22,7 @@ export class OutputTimestamp implements Formattable {
   /** An archive or manifest time (naive UTC, as stored) in local time, whole seconds. */
   static fromUtcIso(text: string): OutputTimestamp {
     const seconds = Number(floorDiv(parseUtcIso(text), 1_000_000n));
-    return new OutputTimestamp(naive(localTime(new Date(seconds * 1000), 0)));
+    return new OutputTimestamp(naiveLocal(seconds, 0));
   }
 
   /** An item time in nanoseconds (clamped to borg's range) in local time, microseconds rounded. */
@@ -35,7 +35,7 @@ export class OutputTimestamp implements Formattable {
       micros -= 1_000_000;
       whole += 1;
     }
-    return new OutputTimestamp(naive(localTime(new Date(whole * 1000), micros)));
+    return new OutputTimestamp(naiveLocal(whole, micros));
   }
 
   formatSpec(spec: string): string {
@@ -53,6 +53,15 @@ export class OutputTimestamp implements Formattable {
   toJSON(): string {
     return this.isoformat();
   }
+}
+
+/** Local calendar time without a zone (listings format millions of these: no zone name lookup). */
+function naiveLocal(seconds: number, microsecond: number): BrokenDownTime {
+  const d = new Date(seconds * 1000);
+  return {
+    year: d.getFullYear(), month: d.getMonth() + 1, day: d.getDate(), hour: d.getHours(), minute: d.getMinutes(),
+    second: d.getSeconds(), microsecond, utcOffset: null, zoneName: '',
+  };
 }
 
 function floorDiv(a: bigint, b: bigint): bigint {

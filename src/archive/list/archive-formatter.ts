@@ -3,13 +3,12 @@
 // archive's metadata object, which is loaded only when the format uses one of them.
 
 import type { FormatValue } from '../placeholders.js';
-import { formatLine } from '../placeholders.js';
 import { type ArchiveSource } from '../archive-reader.js';
 import { loadArchiveMeta, type LoadedArchiveMeta } from '../archive-meta.js';
 import { formatCommandLine, removeSurrogates } from '../display-text.js';
 import type { ArchiveEntry } from '../manifest.js';
 import { OutputTimestamp } from '../output-timestamp.js';
-import { checkFormatFields, FIXED_KEYS, formatFieldNames } from './format-fields.js';
+import { checkFormatFields, compileFormat, FIXED_KEYS, formatFieldNames } from './format-fields.js';
 
 export const DEFAULT_ARCHIVE_FORMAT = '{archive:<36} {time} [{id}]{NL}';
 export const SHORT_ARCHIVE_FORMAT = '{archive}{NL}';
@@ -29,19 +28,19 @@ export interface ArchiveFormatterOptions {
 export type ArchiveData = Record<string, FormatValue | string[]>;
 
 export class ArchiveFormatter {
-  readonly #format: string;
+  readonly #render: (data: Record<string, FormatValue>) => string;
   readonly #metadataKeys: string[];
 
   constructor(format: string, private readonly source: ArchiveSource, private readonly options: ArchiveFormatterOptions = {}) {
     if (!options.json) checkFormatFields(format, new Set(ARCHIVE_FORMAT_KEYS));
-    this.#format = format;
+    this.#render = compileFormat(format);
     this.#metadataKeys = [...formatFieldNames(format)].filter((key) => METADATA_KEYS.includes(key));
   }
 
   /** A formatted line, or (json) the object for the "archives" list. */
   async format(entry: ArchiveEntry): Promise<string | ArchiveData> {
     const data = await this.archiveData(entry);
-    return this.options.json ? data : formatLine(this.#format, data as Record<string, FormatValue>);
+    return this.options.json ? data : this.#render(data as Record<string, FormatValue>);
   }
 
   async archiveData(entry: ArchiveEntry): Promise<ArchiveData> {
