@@ -1,0 +1,38 @@
+// Reading a file's chunks for extraction: the repository gets the whole chunk list at once (a
+// remote repository keeps many requests in flight), and each envelope is opened (MAC checked,
+// decrypted, decompressed, id verified) by one replaceable function. Opening may be asynchronous:
+// a worker pool can take it over, and then up to `window` chunks are opened in parallel while the
+// caller writes earlier ones — results still come back in order.
+import type { ObjectCodec } from '../../crypto/object-codec.js';
+import type { Repository } from '../../repository/repository.js';
+
+/** Turns a stored envelope into the chunk's plaintext; throws (IntegrityError, ...) if it cannot. */
+export type OpenChunk = (id: Buffer, envelope: Buffer) => Buffer | Promise<Buffer>;
+
+/** Opens chunks on the calling thread with the session's codec. */
+export function codecOpener(codec: ObjectCodec): OpenChunk {
+  return (id, envelope) => codec.unpack(id, envelope);
+}
+
+export interface ChunkSource {
+  readonly repository: Repository;
+  readonly openChunk: OpenChunk;
+}
+
+const DEFAULT_WINDOW = 4;
+
+/** The plaintexts of `ids`, in order. */
+export async function* readChunks(source: ChunkSource, ids: readonly Buffer[], window = DEFAULT_WINDOW): AsyncIterable<Buffer> {
+  if (ids.length === 0) return;
+  const opening: Promise<Buffer>[] = [];
+  let index = 0;
+  for await (const envelope of source.repository.getMany(ids)) {
+    const id = ids[index++]!;
+    const result = (async () => source.openChunk(id, envelope))();
+    // A failure is raised when its turn comes; until then it must not count as unhandled.
+    result.catch(() => undefined);
+    opening.push(result);
+    if (opening.length >= window) yield await opening.shift()!;
+  }
+  while (opening.length > 0) yield await opening.shift()!;
+}

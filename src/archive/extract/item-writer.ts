@@ -1,0 +1,174 @@
+// Creating one item in the target, type by type, as borg's extract_item does: clear the name,
+// make missing parents, create the object (regular file content from the repository, directory,
+// symlink, fifo, device, or a hard link to the file extracted for its group), restore metadata.
+// Directories only get their metadata later (ItemWriter.restoreDirectory), after their contents.
+import { closeSync, constants, linkSync, lstatSync, mkdirSync, openSync, symlinkSync } from 'node:fs';
+
+import { fsPath } from '../../format/surrogate-escape.js';
+import { mkfifo, mknod } from '../../platform/native.js';
+import { isBlk, isChr, isDir, isFifo, isHardlinkSlave, isRegular, isSymlink, type ChunkRef, type Item } from '../item.js';
+import { readChunks, type ChunkSource } from './chunk-reader.js';
+import { ItemWarning, isSystemError } from './errors.js';
+import { FileWriter } from './file-writer.js';
+import type { HardlinkTracker } from './hardlinks.js';
+import { restoreAttrs, type RestoreOptions } from './restore-attrs.js';
+import type { ExtractTarget } from './safe-path.js';
+
+const S_IFMT = 0o170000;
+const NEW_FILE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+const OPEN_DIR = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
+
+export interface ContentOptions {
+  chunks: ChunkSource;
+  sparse: boolean;
+  signal?: AbortSignal | undefined;
+  /** Called with each chunk's plaintext once it is written (progress, --stdout). */
+  onData?: ((data: Buffer) => void | Promise<void>) | undefined;
+}
+
+/** The content an item has, directly or (a slave whose master was left out) through its group. */
+export interface Content {
+  chunks: ChunkRef[];
+  /** The stored size, to check against what the chunks really hold. */
+  size: number | undefined;
+  damaged: boolean;
+}
+
+export function contentOf(item: Item): Content | null {
+  if (item.chunks === undefined) return null;
+  return { chunks: item.chunks, size: item.size, damaged: item.chunksHealthy !== undefined };
+}
+
+/**
+ * Reads `content` and hands every chunk to `sink`; then checks the stored size and damage
+ * (borg's "Size inconsistency detected" and "damaged (all-zero) chunks" warnings).
+ */
+export async function pumpContent(content: Content, options: ContentOptions, sink: (data: Buffer) => Promise<void> | void): Promise<number> {
+  let size = 0;
+  for await (const data of readChunks(options.chunks, content.chunks.map((c) => c.id))) {
+    options.signal?.throwIfAborted();
+    await sink(data);
+    size += data.length;
+    await options.onData?.(data);
+  }
+  return size;
+}
+
+export function checkContent(content: Content, actualSize: number): void {
+  if (content.size !== undefined && content.size !== actualSize) {
+    throw new ItemWarning(`Size inconsistency detected: size ${content.size}, chunks size ${actualSize}`);
+  }
+  if (content.damaged) throw new ItemWarning('File has damaged (all-zero) chunks. Try running borg check --repair.');
+}
+
+export class ItemWriter {
+  constructor(
+    private readonly target: ExtractTarget,
+    private readonly hardlinks: HardlinkTracker,
+    private readonly restore: RestoreOptions,
+    private readonly content: ContentOptions,
+  ) {}
+
+  /** Extracts a non-directory item at `relative` (below the target), or creates a directory. */
+  async write(item: Item, relative: string): Promise<void> {
+    if (relative === '' && !isDir(item)) throw new ItemWarning('Refusing to replace the extraction target itself');
+    if (isDir(item)) return this.#directory(relative);
+    if (isSymlink(item)) return this.#symlink(item, relative);
+    if (!isRegular(item) && !isFifo(item) && !isChr(item) && !isBlk(item)) {
+      throw new ItemWarning(`Unknown archive item type ${(item.mode & S_IFMT).toString(8)}`);
+    }
+    this.#prepare(relative);
+    let content = contentOf(item);
+    if (isHardlinkSlave(item)) {
+      const plan = this.hardlinks.plan(item);
+      if (plan.kind === 'missing') {
+        throw new ItemWarning(`Refusing to create a hard link to '${item.source}': it is not a file extracted from this archive`);
+      }
+      if (plan.kind === 'link') return this.#link(plan.target, relative);
+      content = plan.chunks !== undefined ? { chunks: plan.chunks, size: plan.size, damaged: false } : null;
+    }
+    try {
+      if (isRegular(item)) await this.#regular(item, relative, content ?? { chunks: [], size: undefined, damaged: false });
+      else this.#special(item, relative);
+    } catch (error) {
+      this.hardlinks.failed(item);
+      throw error;
+    }
+  }
+
+  /** Applies a directory's metadata once its contents are extracted. */
+  restoreDirectory(item: Item, relative: string): void {
+    this.target.ensureParents(relative, false);
+    const path = this.target.absolute(relative);
+    // The target itself (an item ".") may be reached through a symlink the user chose.
+    const fd = openSync(path, relative === '' ? OPEN_DIR & ~constants.O_NOFOLLOW : OPEN_DIR);
+    try {
+      restoreAttrs({ path, fd }, item, this.restore);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Parents first: clearing through an unchecked parent could delete a file outside the target. */
+  #prepare(relative: string): void {
+    this.target.ensureParents(relative, true);
+    this.target.clear(relative);
+  }
+
+  #directory(relative: string): void {
+    if (relative === '') return; // the target itself: only its metadata is restored, later
+    this.#prepare(relative);
+    const path = this.target.absolute(relative);
+    try {
+      mkdirSync(path, 0o777);
+    } catch (error) {
+      // A directory that was not empty stays (borg's rmdir failed too); anything else is an error.
+      if (!isSystemError(error) || error.code !== 'EEXIST' || !lstatSync(path).isDirectory()) throw error;
+    }
+    this.target.addDirectory(relative);
+  }
+
+  #symlink(item: Item, relative: string): void {
+    if (item.source === undefined) throw new ItemWarning('Symbolic link without a target');
+    if (item.source.includes('\0')) throw new ItemWarning('Symbolic link target contains a NUL byte');
+    this.#prepare(relative);
+    const path = this.target.absolute(relative);
+    symlinkSync(fsPath(item.source), path);
+    restoreAttrs({ path }, item, this.restore);
+  }
+
+  #link(existing: string, relative: string): void {
+    // The group's file was made by this extraction; its parents are checked again because later
+    // items may have replaced one of them.
+    this.target.ensureParents(existing, false);
+    linkSync(this.target.absolute(existing), this.target.absolute(relative));
+  }
+
+  async #regular(item: Item, relative: string, content: Content): Promise<void> {
+    const path = this.target.absolute(relative);
+    // 0600 while the content is written; the item's mode follows with the other metadata.
+    const fd = openSync(path, NEW_FILE, 0o600);
+    const writer = new FileWriter(fd, this.content.sparse);
+    let size: number;
+    try {
+      size = await pumpContent(content, this.content, (data) => writer.write(data));
+      await writer.finish();
+      restoreAttrs({ path, fd }, item, this.restore);
+    } catch (error) {
+      await writer.abandon();
+      throw error;
+    } finally {
+      closeSync(fd);
+    }
+    this.hardlinks.extracted(item, relative);
+    checkContent(content, size);
+  }
+
+  #special(item: Item, relative: string): void {
+    const path = this.target.absolute(relative);
+    if (isFifo(item)) mkfifo(path, 0o600);
+    else mknod(path, (item.mode & S_IFMT) | 0o600, item.rdev ?? 0);
+    restoreAttrs({ path }, item, this.restore);
+    this.hardlinks.extracted(item, relative);
+  }
+}
