@@ -41,6 +41,8 @@ export interface OptionSpec {
   parse?: ValueParser;
   /** Collects every occurrence into an array, like argparse's action='append'. */
   repeatable?: boolean;
+  /** A flag whose value is how often it was given (false when absent), like argparse's action='count'. */
+  count?: boolean;
   default?: unknown;
   choices?: readonly string[];
   /** Keys of options that must not be given together with this one. */
@@ -65,6 +67,8 @@ export interface CommandDefinition<Args extends CommandArgs = CommandArgs> {
   options?: readonly OptionSpec[];
   /** Whether --bypass-lock is allowed (borg allows it for read-only commands only). */
   bypassLock?: boolean;
+  /** Options after the first positional argument belong to it (with-lock's COMMAND and its options). */
+  passThroughOptions?: boolean;
   /** Returns the exit code (0 when nothing is returned); throws BorgError for errors. */
   handler(ctx: CommandContext, args: Args): Promise<number | void> | number | void;
 }

@@ -105,6 +105,7 @@ function configureLevel(command: Command, io: ParseIo): void {
 
 function addCommand(parent: Command, name: string, definition: CommandDefinition, io: ParseIo, state: { leaf?: Command; definition?: CommandDefinition }): void {
   const command = parent.command(name).summary(definition.summary);
+  if (definition.passThroughOptions) command.passThroughOptions();
   command.description(definition.description ? `${definition.summary}\n\n${definition.description}` : definition.summary);
   if (definition.epilog) command.addHelpText('after', `\n${definition.epilog}`);
   for (const spec of definition.arguments ?? []) command.addArgument(makeArgument(spec, io));
@@ -152,6 +153,7 @@ function makeOption(spec: OptionSpec, io: ParseIo): Option {
   if (spec.conflicts !== undefined) option.conflicts([...spec.conflicts]);
   if (spec.choices !== undefined) option.choices(spec.choices); // for the help text; checked below
   if (spec.default !== undefined) option.default(spec.default);
+  if (spec.count) option.preset(1).argParser((_value: unknown, previous: unknown) => ((previous as number | undefined) ?? 0) + 1);
   if (option.required || option.optional) {
     const { parse, choices } = spec;
     option.argParser((text: string, previous: unknown) => {
