@@ -1,11 +1,13 @@
 // `npm run bench`: borg-ts beside real borg 1.2.4 on the same data in one run, with ratios.
-// Suites: core (chunker, compressors, envelope). Later issues add archive-level suites.
+// Suites: core (chunker, compressors, envelope), archive (create/re-create/list/extract/check on
+// a many-small-files corpus and a big-files corpus). `npm run bench -- core` runs one suite.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureDataFile } from './data.js';
 import { measureBorgTs } from './core-borgts.js';
+import { archiveSuite } from './archive-suite.js';
 
 const BORG_PYTHON = '/usr/bin/python3';
 
@@ -30,7 +32,7 @@ async function coreSuite(dir: string): Promise<void> {
 const dir = process.env['BENCH_DIR'] ?? join(tmpdir(), 'borg-ts-bench');
 mkdirSync(dir, { recursive: true });
 const suites = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-const all: Record<string, (dir: string) => Promise<void>> = { core: coreSuite };
+const all: Record<string, (dir: string) => Promise<void>> = { core: coreSuite, archive: archiveSuite };
 for (const name of suites.length ? suites : Object.keys(all)) {
   const suite = all[name];
   if (!suite) throw new Error(`Unknown bench suite '${name}' (known: ${Object.keys(all).join(', ')})`);
