@@ -43,6 +43,8 @@ export interface ArchiveProgressEvent {
   deduplicated_size?: number;
   nfiles?: number;
   path?: string;
+  /** borg-ts only: the expected original size of the whole backup, when `create` could estimate it. */
+  estimated_size?: number;
 }
 
 /** One line of `create --list` and friends: status letter and path. */

@@ -52,6 +52,8 @@ export interface CacheOpenOptions {
   log?: LogSink;
   warnings?: WarningSink;
   progress?: ProgressSink;
+  /** Keep the chunk index in a SharedArrayBuffer, for create's worker threads (LocalCache only). */
+  sharedChunkIndex?: boolean;
 }
 
 /** A chunk as items list it (spec §5.5). */

@@ -9,7 +9,7 @@ import { SUPPORTED_REPOSITORY_FEATURES } from '../version.js';
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileIntegrityError, IndexCorrupted } from '../format/errors.js';
-import { ChunkIndex } from '../format/hashindex.js';
+import { ChunkIndex, HashIndex, parseHashIndexHeader } from '../format/hashindex.js';
 import { parseIntegrityJson, integrityToJson, type IntegrityData } from '../format/integrity-file.js';
 import { saveFile } from '../platform/save-file.js';
 import { MessageProgress, SILENT_LOG, SILENT_PROGRESS, type LogSink, type ProgressSink, type WarningSink } from '../progress.js';
@@ -48,6 +48,8 @@ export class LocalCache implements ChunkCache {
   readonly #log: LogSink;
   readonly #warnings: WarningSink;
   readonly #progress: ProgressSink;
+  /** Keep the chunk index in a SharedArrayBuffer (create's worker threads read it). */
+  readonly #sharedChunks: boolean;
   #closed = false;
 
   private constructor(readonly session: CacheSession, private readonly config: CacheConfig, options: CacheOpenOptions, path: string) {
@@ -57,6 +59,7 @@ export class LocalCache implements ChunkCache {
     this.#log = options.log ?? SILENT_LOG;
     this.#warnings = options.warnings ?? NO_WARNINGS;
     this.#progress = options.progress ?? SILENT_PROGRESS;
+    this.#sharedChunks = options.sharedChunkIndex ?? false;
     this.#txn = new CacheTransaction(path, filesCacheName(this.#env), this.#progress);
   }
 
@@ -205,8 +208,7 @@ export class LocalCache implements ChunkCache {
     this.#mandatoryFeatures.clear();
     for (const f of c.ignoredFeatures) this.#ignoredFeatures.add(f);
     for (const f of c.mandatoryFeatures) this.#mandatoryFeatures.add(f);
-    this.#chunks = this.#readChunks();
-    this.#refs = new ChunkRefcounts(this.#chunks, this.session.repository);
+    this.#setChunks(this.#readChunks());
     this.#files = this.#loadFiles();
     this.pre12Meta = readPre12Meta(this.path);
   }
@@ -260,11 +262,15 @@ export class LocalCache implements ChunkCache {
     const s = this.session;
     s.manifest.checkCompatibility(['read']);
     this.#beginIfIdle();
-    this.#chunks = await syncChunkIndex(this.path, {
+    this.#setChunks(await syncChunkIndex(this.path, {
       repository: s.repository, codec: s.codec, key: s.key, log: this.#log, warnings: this.#warnings, progress: this.#progress,
       archives: s.manifest.archives.values(),
-    });
-    this.#refs = new ChunkRefcounts(this.#chunks, s.repository);
+    }));
+  }
+
+  #setChunks(index: ChunkIndex): void {
+    this.#chunks = this.#sharedChunks ? sharedChunkIndex(index) : index;
+    this.#refs = new ChunkRefcounts(this.#chunks, this.session.repository);
   }
 
   /** borg rebuilds a cache made while ignoring a feature this version knows, or relying on one it does not. */
@@ -282,8 +288,7 @@ export class LocalCache implements ChunkCache {
       rmSync(archives, { recursive: true, force: true });
       mkdirSync(archives);
     }
-    this.#chunks = new ChunkIndex();
-    this.#refs = new ChunkRefcounts(this.#chunks, this.session.repository);
+    this.#setChunks(new ChunkIndex());
     saveFile(join(this.path, filesCacheName(this.#env)), new Uint8Array(0));
     if (this.#files !== null) this.#files = new FilesCache(this.filesCacheMode);
     this.config.set('cache', 'manifest', '');
@@ -296,4 +301,13 @@ export class LocalCache implements ChunkCache {
       for (const f of features) (SUPPORTED_FEATURES.has(f) ? this.#mandatoryFeatures : this.#ignoredFeatures).add(f);
     }
   }
+}
+
+/** `index` with its buckets in a SharedArrayBuffer (a copy, unless they are there already). */
+function sharedChunkIndex(index: ChunkIndex): ChunkIndex {
+  const table = index.table;
+  if (table.buffer instanceof SharedArrayBuffer) return index;
+  const [header, ...buckets] = table.toParts();
+  const parsed = parseHashIndexHeader(header!, { valueSize: ChunkIndex.VALUE_SIZE, fileLength: header!.length + buckets.reduce((n, b) => n + b.length, 0) });
+  return new ChunkIndex(HashIndex.fromParts(parsed, buckets, { shared: true }));
 }

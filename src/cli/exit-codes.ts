@@ -110,6 +110,12 @@ export type TerminatingSignal = keyof typeof SIGNAL_NUMBERS;
 
 /** The abort reason when the process receives SIGINT, SIGTERM or SIGHUP. */
 export class TerminationSignal extends Error {
+  /**
+   * Set by a command that handled the signal itself and chose its exit code (create writes a
+   * checkpoint on SIGINT and then ends with borg's "Got Ctrl-C / SIGINT." error, exit 2).
+   */
+  handled = false;
+
   constructor(readonly signal: TerminatingSignal) {
     super(SIGNAL_TEXT[signal]);
     this.name = 'TerminationSignal';

@@ -54,10 +54,12 @@ export async function runCli(argv: readonly string[], io: CliIo, registry: reado
     code = signal.aborted ? EXIT_ERROR : reportError(error, logger, mode);
   }
   if (signal.aborted) {
-    // Whatever the command made of the abort, the run ends as the signal's.
+    // Whatever the command made of the abort, the run ends as the signal's (unless it handled it).
     const reason = signal.reason instanceof TerminationSignal ? signal.reason : new TerminationSignal('SIGINT');
-    logger.error(reason.message, reason.msgid);
-    code = reason.exitCode;
+    if (!reason.handled) {
+      logger.error(reason.message, reason.msgid);
+      code = reason.exitCode;
+    }
   }
   if (common.showRc) {
     const { level, message } = showRcMessage(code);

@@ -21,6 +21,9 @@ export interface ProgressRendererOptions {
   clock?: () => number;
 }
 
+/** The key of create's archive progress among the operations whose start times are kept for ETAs. */
+const ARCHIVE_PROGRESS = -1;
+
 export class ProgressRenderer implements ProgressSink {
   private readonly clock: () => number;
   private readonly started = new Map<number, number>();
@@ -59,6 +62,7 @@ export class ProgressRenderer implements ProgressSink {
         // Unlike the other lines, borg assumes 80 columns here when the width is unknown.
         const text = event.finished ? ' '.repeat(this.options.columns ?? 80) : this.archiveLine(event);
         this.options.write(`${text}\r`);
+        if (event.finished) this.started.delete(ARCHIVE_PROGRESS);
         return;
       }
       case 'progress_percent':
@@ -74,6 +78,13 @@ export class ProgressRenderer implements ProgressSink {
   private archiveLine(event: ArchiveProgressEvent): string {
     const size = (n: number | undefined) => formatFileSize(n ?? 0, { iec: this.options.iec ?? false });
     let line = `${size(event.original_size)} O ${size(event.compressed_size)} C ${size(event.deduplicated_size)} D ${event.nfiles ?? 0} N `;
+    // borg-ts: with an estimated total, a percentage and an ETA (rate since the first line) in front.
+    if (!this.started.has(ARCHIVE_PROGRESS)) this.started.set(ARCHIVE_PROGRESS, this.clock());
+    if (event.estimated_size) {
+      const done = event.original_size ?? 0;
+      const percent = Math.min(99.9, (done * 100) / event.estimated_size);
+      line = `${percent.toFixed(1).padStart(4)}%${this.eta(ARCHIVE_PROGRESS, done, event.estimated_size)} ${line}`;
+    }
     const columns = this.options.columns ?? 80;
     let space = columns - line.length;
     if (space < 12) {

@@ -1,12 +1,14 @@
 // A pool of chunk workers (one per core by default). The main thread hands out whole files with an
-// IV range reserved for each; workers answer with sealed chunks in file order. With `workers: 0`
-// the same ChunkProcessor runs inline on the main thread (borg's single-threaded behaviour).
+// IV range reserved for each; workers answer with sealed chunks in file order. Files are sent in
+// batches (small files would otherwise cost more in messages than in work), each batch to the
+// worker with the fewest bytes queued. With `workers` ≤ 1 the same ChunkProcessor runs inline on
+// the main thread (borg's single-threaded behaviour).
 import { cpus } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { IvCounter } from '../../crypto/nonces.js';
 import { startWorker } from '../../platform/worker.js';
-import { ChunkProcessor, type FileIdentity, type ProcessedChunk, type ProcessorSetup, type ReadOutcome } from './chunk-processor.js';
-import type { FromWorker, ToWorker } from './chunk-worker-protocol.js';
+import { ChunkProcessor, type FileIdentity, type OpenOptions, type ProcessedChunk, type ProcessorSetup, type ReadOutcome } from './chunk-processor.js';
+import type { FileJobMessage, FromWorker, ToWorker } from './chunk-worker-protocol.js';
 import type { SharedTable } from './shared-chunk-lookup.js';
 
 export interface FileTask {
@@ -15,25 +17,44 @@ export interface FileTask {
   ivStart: bigint;
   ivEnd: bigint;
   noatime: boolean;
+  /** Expected bytes (the file's size), for batching and balancing; devices and fifos: unknown. */
+  sizeHint?: number;
+  /** --read-special: a device or fifo, opened blocking; `follow` through a symlink to it. */
+  special?: boolean;
+  follow?: boolean;
   /**
    * Called for each batch of chunks, in file order, before the returned promise settles. The inline
-   * pipeline waits for the returned promise before reading on (backpressure); workers do not wait.
+   * pipeline waits for the returned promise before reading on; a worker waits (blocking, on shared
+   * credits) once the envelopes it sent but the returned promises did not finish exceed a limit.
    */
   onChunks: (chunks: ProcessedChunk[]) => void | Promise<void>;
 }
 
-/** A read error of one file, with the errno code of the failed call (ENOENT, EACCES, ...). */
+/**
+ * A read error of one file, with the errno code of the failed call (ENOENT, EACCES, ...; or
+ * FileChanged) and, for system errors, the call (open, read, fstat).
+ */
 export class FileReadError extends Error {
-  constructor(readonly code: string, message: string) {
+  constructor(readonly code: string, message: string, readonly errno?: number, readonly syscall?: string) {
     super(message);
     this.name = 'FileReadError';
   }
 }
 
+/** Envelope bytes a worker may have sent and not yet seen stored before it waits. */
+const CREDIT_LIMIT = 32 << 20;
+/** A batch is sent once it holds this many files or bytes (or when the event loop turns). */
+const BATCH_FILES = 64;
+const BATCH_BYTES = 4 << 20;
+/** Size assumed for files of unknown size when balancing. */
+const UNKNOWN_SIZE = 64 << 20;
+
 interface Pending {
   task: FileTask;
   resolve: (outcome: ReadOutcome) => void;
   reject: (error: Error) => void;
+  worker: number;
+  bytes: number;
 }
 
 /** Default number of workers: the BORG_TS_WORKERS setting, else one per core. */
@@ -43,15 +64,24 @@ export function defaultWorkerCount(env: Record<string, string | undefined> = pro
   return Math.max(1, cpus().length);
 }
 
+function openOptions(task: FileTask): OpenOptions {
+  return { noatime: task.noatime, special: task.special ?? false, follow: task.follow ?? false };
+}
+
 function asBuffer(u: Uint8Array): Buffer {
   return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 }
 
 export class ChunkPool {
   readonly #workers: Worker[] = [];
+  /** Bytes of the unfinished files each worker was given. */
   readonly #load: number[] = [];
   readonly #pending = new Map<number, Pending>();
   readonly #inline: ChunkProcessor | null;
+  readonly #credits: Int32Array;
+  #batch: FileJobMessage[] = [];
+  #batchBytes = 0;
+  #flushScheduled: NodeJS.Immediate | null = null;
   #nextTask = 1;
   #inlineQueue: Promise<void> = Promise.resolve();
   #failure: Error | null = null;
@@ -61,6 +91,7 @@ export class ChunkPool {
    * (the chunk index's shared buckets) instead.
    */
   constructor(setup: ProcessorSetup, workers: number, isKnown: (id: Buffer) => boolean, table: SharedTable | null) {
+    this.#credits = new Int32Array(new SharedArrayBuffer(4 * Math.max(1, workers)));
     if (workers <= 1) {
       this.#inline = new ChunkProcessor(setup, isKnown);
       return;
@@ -73,7 +104,7 @@ export class ChunkPool {
       worker.on('exit', (code) => {
         if (code !== 0) this.#fail(new Error(`A chunk worker exited with code ${code}`));
       });
-      worker.postMessage({ type: 'init', setup, table } satisfies ToWorker);
+      worker.postMessage({ type: 'init', setup, table, credits: this.#credits.buffer as SharedArrayBuffer, index: i, creditLimit: CREDIT_LIMIT } satisfies ToWorker);
       this.#workers.push(worker);
       this.#load.push(0);
     }
@@ -102,28 +133,42 @@ export class ChunkPool {
       return run;
     }
     const id = this.#nextTask++;
-    let target = 0;
-    for (let i = 1; i < this.#load.length; i++) if (this.#load[i]! < this.#load[target]!) target = i;
-    this.#load[target]!++;
+    const bytes = task.sizeHint ?? UNKNOWN_SIZE;
     return new Promise<ReadOutcome>((resolve, reject) => {
-      this.#pending.set(id, { task, resolve, reject });
-      const msg: ToWorker = {
-        type: 'file', task: id, path: task.path, dev: task.identity?.dev ?? null, ino: task.identity?.ino ?? null,
-        ivStart: task.ivStart, ivEnd: task.ivEnd, noatime: task.noatime,
-      };
-      this.#workers[target]!.postMessage(msg);
+      this.#pending.set(id, { task, resolve, reject, worker: -1, bytes });
+      this.#batch.push({
+        task: id, path: task.path, dev: task.identity?.dev ?? null, ino: task.identity?.ino ?? null,
+        ivStart: task.ivStart, ivEnd: task.ivEnd, open: openOptions(task),
+      });
+      this.#batchBytes += bytes;
+      if (this.#batch.length >= BATCH_FILES || this.#batchBytes >= BATCH_BYTES) this.#flush();
+      else this.#flushScheduled ??= setImmediate(() => this.#flush());
     });
   }
 
+  /** Sends the batch to the worker with the least work queued. */
+  #flush(): void {
+    if (this.#flushScheduled !== null) clearImmediate(this.#flushScheduled);
+    this.#flushScheduled = null;
+    if (this.#batch.length === 0 || this.#failure) return;
+    let target = 0;
+    for (let i = 1; i < this.#load.length; i++) if (this.#load[i]! < this.#load[target]!) target = i;
+    for (const job of this.#batch) this.#pending.get(job.task)!.worker = target;
+    this.#load[target]! += this.#batchBytes;
+    this.#workers[target]!.postMessage({ type: 'files', files: this.#batch } satisfies ToWorker);
+    this.#batch = [];
+    this.#batchBytes = 0;
+  }
+
   async #processInline(processor: ChunkProcessor, task: FileTask): Promise<ReadOutcome> {
-    const batches = processor.fileChunks(task.path, task.identity, new IvCounter(task.ivStart, task.ivEnd), task.noatime);
+    const batches = processor.fileChunks(task.path, task.identity, new IvCounter(task.ivStart, task.ivEnd), openOptions(task));
     for (;;) {
       let next: IteratorResult<ProcessedChunk[], ReadOutcome>;
       try {
         next = batches.next();
       } catch (e) {
         const err = e as NodeJS.ErrnoException;
-        throw new FileReadError(err.code ?? 'Error', err.message);
+        throw new FileReadError(err.code ?? err.name, err.message, err.errno, err.syscall);
       }
       if (next.done) return next.value;
       await task.onChunks(next.value);
@@ -131,21 +176,33 @@ export class ChunkPool {
   }
 
   #onMessage(worker: number, msg: FromWorker): void {
-    const pending = this.#pending.get(msg.task);
-    if (!pending) return;
-    if (msg.type === 'chunks') {
-      try {
-        const result = pending.task.onChunks(msg.chunks.map((c) => ({ id: asBuffer(c.id), size: c.size, csize: c.csize, envelope: c.envelope ? asBuffer(c.envelope) : null })));
-        if (result) result.catch((e: Error) => this.#fail(e));
-      } catch (e) {
-        this.#fail(e as Error);
+    const stored: Promise<void>[] = [];
+    try {
+      for (const result of msg.results) {
+        const pending = this.#pending.get(result.task);
+        if (!pending) continue;
+        if (result.kind === 'chunks') {
+          const chunks = result.chunks.map((c) => ({ id: asBuffer(c.id), size: c.size, csize: c.csize, envelope: c.envelope ? asBuffer(c.envelope) : null }));
+          const done = pending.task.onChunks(chunks);
+          if (done) stored.push(done);
+          continue;
+        }
+        this.#pending.delete(result.task);
+        this.#load[worker]! -= pending.bytes;
+        if (result.kind === 'done') pending.resolve({ size: result.size, ctimeAfter: result.ctimeAfter, truncated: result.truncated });
+        else pending.reject(new FileReadError(result.code, result.message, result.errno, result.syscall));
       }
+    } catch (e) {
+      this.#fail(e as Error);
       return;
     }
-    this.#pending.delete(msg.task);
-    this.#load[worker]!--;
-    if (msg.type === 'done') pending.resolve({ size: msg.size, ctimeAfter: msg.ctimeAfter });
-    else pending.reject(new FileReadError(msg.code, msg.message));
+    // The worker may send more once these envelopes are stored.
+    const release = () => {
+      Atomics.sub(this.#credits, worker, msg.bytes);
+      Atomics.notify(this.#credits, worker);
+    };
+    if (stored.length === 0) release();
+    else Promise.all(stored).then(release, (e: Error) => this.#fail(e));
   }
 
   #fail(error: Error): void {
@@ -156,6 +213,8 @@ export class ChunkPool {
   }
 
   async close(): Promise<void> {
+    if (this.#flushScheduled !== null) clearImmediate(this.#flushScheduled);
+    this.#flushScheduled = null;
     await Promise.all(this.#workers.map((w) => w.terminate()));
     this.#workers.length = 0;
   }

@@ -4,11 +4,12 @@
 // produces sealed objects; storing them, reference counts and the item stream stay with the main
 // thread, the single writer (DESIGN.md, "Performance plan").
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { seekData, seekHole } from '../../platform/native.js';
 import { createChunker, type Chunker, type ChunkerParams } from '../../chunker/index.js';
 import { Compressor, parseCompressionSpec } from '../../compress/index.js';
 import { Key, type KeyMaterial, type KeyMode } from '../../crypto/index.js';
 import { ObjectCodec } from '../../crypto/object-codec.js';
-import type { IvSource } from '../../crypto/nonces.js';
+import { IvRangeExhausted, type IvSource } from '../../crypto/nonces.js';
 
 export interface ProcessorSetup {
   keyMode: KeyMode;
@@ -18,6 +19,8 @@ export interface ProcessorSetup {
   chunkerParams: ChunkerParams;
   /** Bytes per read() call. */
   readSize?: number;
+  /** --sparse: with the fixed chunker, holes are not read (see sparseMap). */
+  sparse?: boolean;
 }
 
 /** A chunk of a file: `envelope` is null when the chunk was already known (not sealed again). */
@@ -34,10 +37,27 @@ export interface FileIdentity {
 }
 
 export interface ReadOutcome {
-  /** Bytes read. */
+  /** Bytes of the chunks produced (the file size, unless `truncated`). */
   size: number;
   /** ctime (ns) after reading: differs from the walk's lstat when the file changed meanwhile. */
   ctimeAfter: bigint;
+  /**
+   * The file grew beyond what its IV range can seal while it was read: reading stopped after the
+   * last chunk that fit. The file changed during the backup, so the caller reports it like one.
+   */
+  truncated: boolean;
+}
+
+export interface OpenOptions {
+  /** Open with O_NOATIME where permitted (borg always tries). */
+  noatime?: boolean;
+  /**
+   * A device or fifo read with --read-special: opened blocking (a fifo waits for its writer), and
+   * with `follow` through a final symlink. Regular files are opened non-blocking, so that a path
+   * replaced by a fifo since the walk cannot hang the backup (the identity check then rejects it).
+   */
+  special?: boolean;
+  follow?: boolean;
 }
 
 export class FileChangedError extends Error {
@@ -52,6 +72,7 @@ export class ChunkProcessor {
   readonly #chunker: Chunker;
   readonly #readBuffer: Buffer;
   readonly #isKnown: (id: Buffer) => boolean;
+  readonly #sparseBlocks: { blockSize: number; headerSize: number } | null;
   /** Ids of all-zero chunks by length: runs of zeros (VM images, sparse files) are hashed once. */
   readonly #zeroIds = new Map<number, Buffer>();
   #zeros = Buffer.alloc(0);
@@ -62,6 +83,8 @@ export class ChunkProcessor {
     this.#chunker = createChunker(setup.chunkerParams, this.#key.chunkSeed);
     this.#readBuffer = Buffer.allocUnsafe(setup.readSize ?? DEFAULT_READ_SIZE);
     this.#isKnown = isKnown;
+    const p = setup.chunkerParams;
+    this.#sparseBlocks = setup.sparse && p.algorithm === 'fixed' ? { blockSize: p.blockSize, headerSize: p.headerSize } : null;
   }
 
   #idOf(data: Buffer): Buffer {
@@ -74,15 +97,28 @@ export class ChunkProcessor {
     return this.#key.idHash(data);
   }
 
-  /** Seals the chunks the repository does not have yet. */
-  #seal(chunks: Buffer[], ivs: IvSource): ProcessedChunk[] {
+  /**
+   * Seals the chunks the repository does not have yet. Stops at the first chunk its IV range cannot
+   * seal (`exhausted`); the chunks before it are complete.
+   */
+  #seal(chunks: Buffer[], ivs: IvSource): { sealed: ProcessedChunk[]; exhausted: boolean } {
     const codec = new ObjectCodec(this.#key, this.#compressor, ivs);
-    return chunks.map((data) => {
+    const sealed: ProcessedChunk[] = [];
+    for (const data of chunks) {
       const id = this.#idOf(data);
-      if (this.#isKnown(id)) return { id, size: data.length, csize: 0, envelope: null };
-      const packed = codec.packWithId(id, data);
-      return { id, size: data.length, csize: packed.csize, envelope: packed.envelope };
-    });
+      if (this.#isKnown(id)) {
+        sealed.push({ id, size: data.length, csize: 0, envelope: null });
+        continue;
+      }
+      try {
+        const packed = codec.packWithId(id, data);
+        sealed.push({ id, size: data.length, csize: packed.csize, envelope: packed.envelope });
+      } catch (e) {
+        if (e instanceof IvRangeExhausted) return { sealed, exhausted: true };
+        throw e;
+      }
+    }
+    return { sealed, exhausted: false };
   }
 
   /**
@@ -90,10 +126,13 @@ export class ChunkProcessor {
    * read). `identity` (from the walk's lstat) guards against the path having been replaced
    * meanwhile. The generator's return value tells the size read and the ctime after reading.
    * Workers drain it synchronously; the inline (single-threaded) pipeline awaits its stores between
-   * batches, so memory stays bounded for files of any size.
+   * batches, so memory stays bounded for files of any size. A file that outgrows its IV range
+   * (it grew while being read) ends early with `truncated`.
    */
-  *fileChunks(path: string | Buffer, identity: FileIdentity | null, ivs: IvSource, noatime = false): Generator<ProcessedChunk[], ReadOutcome> {
-    const flags = constants.O_RDONLY | constants.O_NOFOLLOW | (noatime ? constants.O_NOATIME : 0);
+  *fileChunks(path: string | Buffer, identity: FileIdentity | null, ivs: IvSource, options: OpenOptions = {}): Generator<ProcessedChunk[], ReadOutcome> {
+    const noatime = options.noatime ?? false;
+    const flags = constants.O_RDONLY | (options.follow ? 0 : constants.O_NOFOLLOW) | (options.special ? 0 : constants.O_NONBLOCK)
+      | (noatime ? constants.O_NOATIME : 0);
     let fd: number;
     try {
       fd = openSync(path, flags);
@@ -105,33 +144,134 @@ export class ChunkProcessor {
     try {
       if (identity) {
         const st = fstatSync(fd, { bigint: true });
-        if (st.dev !== identity.dev || st.ino !== identity.ino) throw new FileChangedError('file was replaced while being backed up');
+        // Only the inode, like borg: some file systems (overlayfs) report another st_dev through an fd.
+        if (st.ino !== identity.ino) throw new FileChangedError('file inode changed (race condition), skipping file');
+      }
+      if (this.#sparseBlocks !== null) {
+        const map = sparseMap(fd, this.#sparseBlocks.headerSize);
+        if (map !== null) {
+          const { size, truncated } = yield* this.#rangeChunks(fd, map, ivs);
+          return { size, ctimeAfter: fstatSync(fd, { bigint: true }).ctimeNs, truncated };
+        }
       }
       let size = 0;
+      let truncated = false;
       try {
         for (;;) {
           const n = readSync(fd, this.#readBuffer, 0, this.#readBuffer.length, null);
           if (n === 0) break;
-          size += n;
-          const chunks = this.#chunker.update(this.#readBuffer.subarray(0, n));
-          if (chunks.length) yield this.#seal(chunks, ivs);
+          const { sealed, exhausted } = this.#seal(this.#chunker.update(this.#readBuffer.subarray(0, n)), ivs);
+          for (const c of sealed) size += c.size;
+          if (sealed.length) yield sealed;
+          if (exhausted) {
+            truncated = true;
+            break;
+          }
         }
         const rest = this.#chunker.final();
-        if (rest.length) yield this.#seal(rest, ivs);
+        if (!truncated && rest.length) {
+          const { sealed, exhausted } = this.#seal(rest, ivs);
+          for (const c of sealed) size += c.size;
+          truncated = exhausted;
+          if (sealed.length) yield sealed;
+        }
       } catch (e) {
         this.#chunker.final(); // reset for the next file
         throw e;
       }
-      return { size, ctimeAfter: fstatSync(fd, { bigint: true }).ctimeNs };
+      return { size, ctimeAfter: fstatSync(fd, { bigint: true }).ctimeNs, truncated };
     } finally {
       closeSync(fd);
     }
   }
 
-  /** Chunks in-memory data that arrives in pieces (stdin, --content-from-command). */
+  /**
+   * borg's fixed chunker over a file map: every range is cut into blocks of the block size (the
+   * last one of a range may be shorter); hole ranges are not read but yield all-zero blocks.
+   */
+  *#rangeChunks(fd: number, map: FileRange[], ivs: IvSource): Generator<ProcessedChunk[], { size: number; truncated: boolean }> {
+    const blockSize = this.#sparseBlocks!.blockSize;
+    let size = 0;
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    for (const [start, length, isData] of map) {
+      for (let offset = start, end = start + length; offset < end;) {
+        const wanted = Math.min(end - offset, blockSize);
+        let block: Buffer;
+        if (isData) {
+          block = Buffer.allocUnsafeSlow(wanted);
+          let got = 0;
+          while (got < wanted) {
+            const n = readSync(fd, block, got, wanted - got, offset + got);
+            if (n === 0) break;
+            got += n;
+          }
+          if (got < wanted) block = block.subarray(0, got);
+        } else {
+          block = Buffer.alloc(wanted);
+        }
+        if (block.length > 0) {
+          pending.push(block);
+          pendingBytes += block.length;
+          offset += block.length;
+        }
+        const eof = block.length < wanted;
+        if (pendingBytes >= this.#readBuffer.length || eof) {
+          const { sealed, exhausted } = this.#seal(pending, ivs);
+          pending = [];
+          pendingBytes = 0;
+          for (const c of sealed) size += c.size;
+          if (sealed.length) yield sealed;
+          if (exhausted) return { size, truncated: true };
+        }
+        if (eof) return { size, truncated: false };
+      }
+    }
+    const { sealed, exhausted } = this.#seal(pending, ivs);
+    for (const c of sealed) size += c.size;
+    if (sealed.length) yield sealed;
+    return { size, truncated: exhausted };
+  }
+
+  /**
+   * Chunks in-memory data that arrives in pieces (stdin, --content-from-command); `null` ends the
+   * input. `ivs` must be able to seal everything (see ivBlocksBound with the piece length plus the
+   * largest chunk the chunker may hold back).
+   */
   processPiece(piece: Uint8Array | null, ivs: IvSource): ProcessedChunk[] {
     const chunks = piece === null ? this.#chunker.final() : this.#chunker.update(piece);
-    return this.#seal(chunks, ivs);
+    const { sealed, exhausted } = this.#seal(chunks, ivs);
+    if (exhausted) throw new IvRangeExhausted(0);
+    return sealed;
+  }
+}
+
+/** [start, length, isData]: a range of a file, as borg's sparsemap() gives them. */
+export type FileRange = [number, number, boolean];
+
+/**
+ * The data and hole ranges of an open file (borg's sparsemap, found with SEEK_DATA/SEEK_HOLE),
+ * after a header of `headerSize` bytes that is always one data range. Null when the file system
+ * cannot tell (the file is then read as a whole).
+ */
+export function sparseMap(fd: number, headerSize: number): FileRange[] | null {
+  const ranges: FileRange[] = [];
+  const fileLength = Number(fstatSync(fd).size);
+  if (headerSize > 0) ranges.push([0, headerSize, true]);
+  try {
+    let start = headerSize;
+    for (let isData = true; ; isData = !isData) {
+      const end = isData ? seekHole(fd, start) : seekData(fd, start);
+      if (end < 0) {
+        // A hole at the end of the file has no next data region to find.
+        if (!isData && start < fileLength) ranges.push([start, fileLength - start, false]);
+        return ranges;
+      }
+      if (end > start) ranges.push([start, end - start, isData]);
+      start = end;
+    }
+  } catch {
+    return null;
   }
 }
 

@@ -1,20 +1,35 @@
-// Messages between the main thread and chunk workers.
-import type { ProcessorSetup } from './chunk-processor.js';
+// Messages between the main thread and chunk workers. Files travel in batches and results come
+// back in batches: for trees of small files, one message per file would cost more than the work.
+import type { OpenOptions, ProcessorSetup } from './chunk-processor.js';
 import type { SharedTable } from './shared-chunk-lookup.js';
 
+/** One file to read, with the IV range it may seal in. */
+export interface FileJobMessage {
+  task: number;
+  path: string | Uint8Array;
+  dev: bigint | null;
+  ino: bigint | null;
+  ivStart: bigint;
+  ivEnd: bigint;
+  open: OpenOptions;
+}
+
 export type ToWorker =
-  | { type: 'init'; setup: ProcessorSetup; table: SharedTable | null }
-  | { type: 'table'; table: SharedTable }
   | {
-      type: 'file';
-      task: number;
-      path: string | Uint8Array;
-      dev: bigint | null;
-      ino: bigint | null;
-      ivStart: bigint;
-      ivEnd: bigint;
-      noatime: boolean;
-    };
+      type: 'init';
+      setup: ProcessorSetup;
+      table: SharedTable | null;
+      /**
+       * Backpressure: `credits[index]` counts the envelope bytes this worker posted that the main
+       * thread has not stored yet; the worker waits while it exceeds `creditLimit`.
+       */
+      credits: SharedArrayBuffer;
+      index: number;
+      creditLimit: number;
+    }
+  | { type: 'table'; table: SharedTable }
+  /** Files to read in this order. */
+  | { type: 'files'; files: FileJobMessage[] };
 
 /** A chunk as it crosses threads: the envelope's ArrayBuffer is transferred, not copied. */
 export interface WireChunk {
@@ -24,7 +39,11 @@ export interface WireChunk {
   envelope: Uint8Array | null;
 }
 
-export type FromWorker =
-  | { type: 'chunks'; task: number; chunks: WireChunk[] }
-  | { type: 'done'; task: number; size: number; ctimeAfter: bigint }
-  | { type: 'error'; task: number; code: string; message: string; errno?: number };
+/** What happened to a file: chunks (in file order), then exactly one done or error. */
+export type WireResult =
+  | { task: number; kind: 'chunks'; chunks: WireChunk[] }
+  | { task: number; kind: 'done'; size: number; ctimeAfter: bigint; truncated: boolean }
+  | { task: number; kind: 'error'; code: string; message: string; errno?: number; syscall?: string };
+
+/** `bytes`: the envelope bytes in this message, counted against the worker's credits. */
+export type FromWorker = { type: 'results'; results: WireResult[]; bytes: number };

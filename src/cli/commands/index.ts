@@ -2,18 +2,34 @@
 // ({ group: true, name: 'key', summary }) somewhere in this list too.
 
 import type { RegistryEntry } from '../command.js';
+import { benchmarkCrudCommand, benchmarkGroup } from './benchmark.js';
 import { breakLockCommand } from './break-lock.js';
 import { configCommand } from './config.js';
+import { createCommand } from './create.js';
+import { deleteCommand } from './delete.js';
+import { diffCommand } from './diff.js';
+import { exportTarCommand } from './export-tar.js';
+import { extractCommand } from './extract.js';
 import { helpCommand } from './help.js';
+import { importTarCommand } from './import-tar.js';
+import { infoCommand } from './info.js';
 import { initCommand } from './init.js';
 import { keyChangePassphraseCommand } from './key-change-passphrase.js';
 import { keyExportCommand } from './key-export.js';
 import { keyImportCommand } from './key-import.js';
 import { keyMigrateToRepokeyCommand } from './key-migrate-to-repokey.js';
+import { listCommand } from './list.js';
+import { renameCommand } from './rename.js';
+import { compactCommand } from './compact.js';
+import { pruneCommand } from './prune.js';
+import { upgradeCommand } from './upgrade.js';
+import { withLockCommand } from './with-lock.js';
+import { checkCommand } from './check.js';
 
 export const COMMANDS: readonly RegistryEntry[] = [
   helpCommand,
   initCommand,
+  createCommand,
   { group: true, name: 'key', summary: 'manage repository key', description: 'Manage the keyfile or repokey of a repository' },
   keyExportCommand,
   keyImportCommand,
@@ -21,4 +37,19 @@ export const COMMANDS: readonly RegistryEntry[] = [
   keyMigrateToRepokeyCommand,
   configCommand,
   breakLockCommand,
+  listCommand,
+  infoCommand,
+  diffCommand,
+  extractCommand,
+  renameCommand,
+  deleteCommand,
+  pruneCommand,
+  compactCommand,
+  checkCommand,
+  withLockCommand,
+  upgradeCommand,
+  exportTarCommand,
+  importTarCommand,
+  benchmarkGroup,
+  benchmarkCrudCommand,
 ];
