@@ -217,7 +217,7 @@ describe('borg-ts check compared with borg 1.2.4', () => {
     }
     const refused = await ours(['check', '--repair', mine], envFor(mine, { BORG_CHECK_I_KNOW_WHAT_I_AM_DOING: 'no' }));
     assert.equal(refused.code, 2);
-    assert.match(refused.stderr, /Type 'YES' if you understand this and want to continue: no \(from BORG_CHECK_I_KNOW_WHAT_I_AM_DOING\)\nAborting\.\n$/);
+    assert.match(refused.stderr, /Type 'YES' to repair anyway: no \(from BORG_CHECK_I_KNOW_WHAT_I_AM_DOING\)\nAborting\.\n$/);
     assert.equal(borg(['check', '--repair', theirs], envFor(theirs, { BORG_CHECK_I_KNOW_WHAT_I_AM_DOING: 'no' })).code, 2);
   });
 

@@ -5,7 +5,7 @@
 import { unpackAndVerify } from '../../crypto/index.js';
 import { IntegrityError } from '../../errors.js';
 import type { ChunkIndex } from '../../format/chunk-index.js';
-import { decode, isMap, MsgpackError, type MsgMap } from '../../format/msgpack.js';
+import { decode, isMap, MsgpackError, type MsgMap, type MsgValue } from '../../format/msgpack.js';
 import { PercentProgress, SILENT_PROGRESS } from '../../progress.js';
 import { Manifest } from '../manifest.js';
 import type { CheckContext } from './check-context.js';
@@ -76,7 +76,7 @@ export async function rebuildManifest(ctx: CheckContext, options: RebuildManifes
         continue;
       }
       if (!looksLikeArchive(data)) continue;
-      let value;
+      let value: MsgValue;
       try {
         value = decode(data, { maxDepth: 16 });
       } catch (e) {

@@ -3,8 +3,7 @@
 // orphans) of borg's check, with borg 1.2's option rules and exit codes: 0 all fine (or repaired),
 // 1 problems found and not repaired, 2 errors. The library reports typed findings; the wording is here.
 
-import { checkArchives } from '../../archive/check/archive-checker.js';
-import type { ArchiveFinding } from '../../archive/check/findings.js';
+import { checkArchives, type ArchiveFinding } from '../../archive/check/index.js';
 import { defaultWorkerCount } from '../../archive/create/chunk-pool.js';
 import { openStore } from '../../archive/repository-session.js';
 import { EXIT_ERROR, EXIT_SUCCESS, EXIT_WARNING } from '../../errors.js';
@@ -53,26 +52,26 @@ Copy the repository before repairing it if you can: damage it cannot understand,
 
 --save-space is accepted like borg accepts it: check never compacts, so it changes nothing.`;
 
-const REPAIR_QUESTION = `check --repair changes the repository to make it consistent again. It cannot fix every kind of
-damage, and whatever it cannot make sense of may be removed, so data can be lost. Be careful!
+const REPAIR_QUESTION = `check --repair changes the repository to make it consistent again. Damage it cannot make
+sense of may be removed along with what it holds, so data can be lost.
 
-Type 'YES' if you understand this and want to continue: `;
+Type 'YES' to repair anyway: `;
 
 export const checkCommand = defineCommand<CheckArgs>({
   name: 'check',
-  summary: 'verify repository',
-  description: 'Check repository consistency',
+  summary: 'verify the repository and its archives',
+  description: 'Checks the consistency of a repository and its archives',
   epilog: EPILOG,
   arguments: [
-    locationArgument({ metavar: 'REPOSITORY_OR_ARCHIVE', description: 'repository or archive to check consistency of', archive: 'optional', optional: true }),
+    locationArgument({ metavar: 'REPOSITORY_OR_ARCHIVE', description: 'the repository to check, or one archive of it', archive: 'optional', optional: true }),
   ],
   options: [
-    { flags: '--repository-only', key: 'repoOnly', description: 'only perform repository checks' },
-    { flags: '--archives-only', description: 'only perform archives checks' },
-    { flags: '--verify-data', description: 'perform cryptographic archive data integrity verification (conflicts with --repository-only)' },
-    { flags: '--repair', description: 'attempt to repair any inconsistencies found' },
-    { flags: '--save-space', description: 'work slower, but using less space' },
-    { flags: '--max-duration <SECONDS>', description: 'do only a partial repo check for max. SECONDS seconds (Default: unlimited)', parse: integer, default: 0 },
+    { flags: '--repository-only', key: 'repoOnly', description: 'check only the repository part (segments and index)' },
+    { flags: '--archives-only', description: 'check only the archive part (skip segments and index)' },
+    { flags: '--verify-data', description: 'also decrypt and authenticate every object (not with --repository-only)' },
+    { flags: '--repair', description: 'repair what can be repaired' },
+    { flags: '--save-space', description: 'accepted for compatibility; check never compacts, so it has no effect' },
+    { flags: '--max-duration <SECONDS>', description: 'check segments for at most SECONDS seconds, resuming there next time (needs --repository-only; 0: no limit)', parse: integer, default: 0 },
     ...ARCHIVE_FILTER_OPTIONS,
   ],
   async handler(ctx, args) {
