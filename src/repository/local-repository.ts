@@ -44,6 +44,8 @@ export interface CreateOptions extends OpenOptions {
 }
 
 const DEFAULT_UMASK = 0o077;
+/** Objects read together by getMany (and the read-ahead: one more batch in flight). */
+const GET_MANY_BATCH = 8;
 
 function checkId(id: Uint8Array): void {
   if (!(id instanceof Uint8Array) || id.byteLength !== ID_SIZE) throw new TypeError(`Invalid object id: expected ${ID_SIZE} bytes`);
@@ -144,8 +146,42 @@ export class LocalRepository implements Repository {
     });
   }
 
+  /**
+   * Reads ahead: while the caller works on one batch, the next batch of objects is already being
+   * read, several reads at a time (the file system and page cache serve them in parallel).
+   */
   async *getMany(ids: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): AsyncIterable<Buffer> {
-    for await (const id of ids) yield await this.get(id);
+    let batch: Uint8Array[] = [];
+    let inFlight: Promise<PromiseSettledResult<Buffer>[]> | null = null;
+    const fetch = (wanted: Uint8Array[]): Promise<PromiseSettledResult<Buffer>[]> => {
+      for (const id of wanted) checkId(id);
+      return this.serial(async () => {
+        const index = await this.txn.ensureIndex();
+        return Promise.allSettled(wanted.map(async (id) => {
+          const at = index.get(id);
+          if (!at) throw new ObjectNotFound(id, this.path);
+          return this.txn.ctx.reader.read(at.segment, at.offset, id);
+        }));
+      });
+    };
+    // Objects before a failed one are delivered; the failure surfaces at its own position.
+    const deliver = function* (results: PromiseSettledResult<Buffer>[]): Generator<Buffer> {
+      for (const r of results) {
+        if (r.status === 'rejected') throw r.reason;
+        yield r.value;
+      }
+    };
+    for await (const id of ids) {
+      batch.push(id);
+      if (batch.length < GET_MANY_BATCH) continue;
+      const next = fetch(batch);
+      batch = [];
+      if (inFlight) yield* deliver(await inFlight);
+      inFlight = next;
+    }
+    const last = batch.length ? fetch(batch) : null;
+    if (inFlight) yield* deliver(await inFlight);
+    if (last) yield* deliver(await last);
   }
 
   put(id: Uint8Array, data: Uint8Array): Promise<void> {

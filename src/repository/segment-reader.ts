@@ -32,6 +32,8 @@ export interface IterOptions {
 
 export class SegmentReader {
   private readonly fds = new Map<number, CachedFd>();
+  /** Opens in progress, so that concurrent reads of a new segment share one handle. */
+  private readonly opening = new Map<number, Promise<FileHandle>>();
   /** Called before reading a segment, so that a writer can flush what it buffers for that segment. */
   beforeRead: (segment: number) => Promise<void> = async () => {};
 
@@ -49,10 +51,20 @@ export class SegmentReader {
       this.fds.set(segment, cached);
       return cached.fh;
     }
-    const fh = await open(this.paths.filename(segment), 'r');
-    this.fds.set(segment, { fh, used: now });
-    if (this.fds.size > FD_CAPACITY) await this.forget(this.fds.keys().next().value!);
-    return fh;
+    const pending = this.opening.get(segment);
+    if (pending) return pending;
+    const opened = (async () => {
+      try {
+        const fh = await open(this.paths.filename(segment), 'r');
+        this.fds.set(segment, { fh, used: now });
+        if (this.fds.size > FD_CAPACITY) await this.forget(this.fds.keys().next().value!);
+        return fh;
+      } finally {
+        this.opening.delete(segment);
+      }
+    })();
+    this.opening.set(segment, opened);
+    return opened;
   }
 
   /** Closes a cached handle, e.g. because the segment was deleted or is being recreated. */
@@ -67,16 +79,17 @@ export class SegmentReader {
     for (const seg of [...this.fds.keys()]) await this.forget(seg);
   }
 
-  private async readAt(segment: number, position: number, length: number): Promise<Buffer> {
+  private async readAt(segment: number, position: number, length: number, into?: Buffer, at = 0): Promise<Buffer> {
     await this.beforeRead(segment);
     const fh = await this.fd(segment);
-    const buf = Buffer.allocUnsafe(length);
+    const buf = into ?? Buffer.allocUnsafe(length);
     let got = 0;
     while (got < length) {
-      const { bytesRead } = await fh.read(buf, got, length - got, position + got);
+      const { bytesRead } = await fh.read(buf, at + got, length - got, position + got);
       if (bytesRead === 0) break;
       got += bytesRead;
     }
+    if (into) return buf.subarray(0, at + got);
     return got === length ? buf : buf.subarray(0, got);
   }
 
@@ -90,8 +103,10 @@ export class SegmentReader {
     let buf = await this.readAt(segment, offset, GET_READ_SIZE);
     const { size } = this.checkPutHeader(buf, id, where);
     if (buf.length < size) {
-      const rest = await this.readAt(segment, offset + buf.length, size - buf.length);
-      buf = Buffer.concat([buf, rest]);
+      // Big objects: one buffer of the entry's size, the rest read straight into it (no concat copy).
+      const whole = Buffer.allocUnsafe(size);
+      buf.copy(whole, 0);
+      buf = await this.readAt(segment, offset + buf.length, size - buf.length, whole, buf.length);
       if (buf.length < size) throw new IntegrityError(`Segment entry data short read ${where}: expected ${size}, got ${buf.length} bytes`);
     }
     const entry = buf.subarray(0, size);
