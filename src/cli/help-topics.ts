@@ -1,5 +1,5 @@
-// Texts for `borg-ts help TOPIC` that are not about one command. A topic joins the table when its
-// feature exists (borg also has "patterns" and "compression").
+// Texts for `borg-ts help TOPIC` that are not about one command: placeholders, patterns and
+// compression, as borg offers them (in our own words).
 
 const PLACEHOLDERS = `Placeholders
 
@@ -35,6 +35,69 @@ Examples:
     borg-ts prune -a '{hostname}-*' --keep-daily 7 /path/to/repo
 `;
 
+const PATTERNS = `Patterns
+
+Which files create, extract, list, diff and export-tar consider is decided by patterns.
+A pattern may start with a style prefix of two letters and a colon; without one, --exclude and
+--exclude-from use fm:, --pattern and --patterns-from use sh:, and the PATH arguments of extract,
+list, diff and export-tar use pp:.
+
+    fm:  fnmatch: * and ? match any characters, "/" included; a pattern matches a path and
+         everything below it (fm:home/*/junk).
+    sh:  shell style: * and ? stop at "/", ** matches any number of directory levels
+         (sh:home/*/.cache/**).
+    re:  a Python regular expression searched anywhere in the path (re:\.tmp$).
+    pp:  path prefix: the path itself and everything below it (pp:home/user/tmp).
+    pf:  path full match: exactly this path, fastest for long lists (pf:etc/shadow).
+
+Paths in archives have no leading "/"; a leading "/" in a pattern is ignored.
+
+--exclude PATTERN / -e PATTERN excludes what matches and does not look inside excluded
+directories. --exclude-from FILE reads one such pattern per line.
+
+--pattern and --patterns-from (one per line) take a command character first:
+    + PATTERN   include
+    - PATTERN   exclude, but still look inside a directory (a later + may include its contents)
+    ! PATTERN   exclude and do not look inside
+    R PATH      a root path to back up (create)
+    P STYLE     the default style for the following lines (e.g. P fm)
+Empty lines and lines starting with # are ignored. The first pattern that matches decides;
+with create, paths no pattern matches are included.
+
+Example pattern file:
+    R /home
+    P sh
+    + home/*/Documents/**
+    - home/*/.cache
+    ! re:^home/[^/]+/\.local/share/Trash
+`;
+
+const COMPRESSION = `Compression
+
+-C / --compression SPEC chooses how new chunks are compressed (default lz4). Chunks already in
+the repository keep the compression they were stored with.
+
+    none          no compression
+    lz4           very fast, modest ratio
+    zstd[,L]      zstd, level 1 (fast) to 22 (small); default 3
+    zlib[,L]      zlib, level 0 to 9; default 6
+    lzma[,L]      xz, level 0 to 9; default 6 (slow, small)
+    auto,C[,L]    tries lz4 first: data that lz4 cannot shrink is stored as is,
+                  the rest is compressed with C (e.g. auto,zstd,10)
+    obfuscate,SPEC,C[,L]
+                  compresses with C, then pads every chunk with a random number of
+                  zero bytes so that sizes reveal less about the contents (SPEC 1-6:
+                  relative padding, larger is more; 110-123: up to 2^(SPEC-100) bytes)
+
+lz4, zstd and lzma store a chunk uncompressed when compressing would not make it smaller.
+
+Examples:
+    borg-ts create -C zstd,10 /path/to/repo::arch ~
+    borg-ts create --compression auto,lzma /path/to/repo::arch ~
+`;
+
 export const HELP_TOPICS: Readonly<Record<string, string>> = {
+  compression: COMPRESSION,
+  patterns: PATTERNS,
   placeholders: PLACEHOLDERS,
 };

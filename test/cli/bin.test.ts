@@ -35,6 +35,8 @@ describe('borg-ts binary', () => {
       assert.ok(r.stdout.length > 100);
     }
     assert.match(borgTs(['help', 'placeholders']).stdout, /\{hostname\}/);
+    assert.match(borgTs(['help', 'patterns']).stdout, /pf: +path full match/);
+    assert.match(borgTs(['help', 'compression']).stdout, /auto,C\[,L\]/);
   });
 
   it('fails an unknown command, option or help topic with one line and exit code 2', () => {
@@ -43,7 +45,7 @@ describe('borg-ts binary', () => {
       [['--badopt'], /^borg-ts: error: unknown option '--badopt'\n$/],
       [['help', '--badopt'], /^borg-ts help: error: unknown option '--badopt'\n$/],
       [['--lock-wait', 'x', 'help'], /^borg-ts: error: option '--lock-wait <SECONDS>' argument 'x' is invalid\. an integer is required\n$/],
-      [['help', 'nosuchtopic'], /^borg-ts help: error: No help available on nosuchtopic\. Commands: .*help.* Topics: .*placeholders\n$/],
+      [['help', 'nosuchtopic'], /^borg-ts help: error: No help available on nosuchtopic\. Commands: .*help.* Topics: .*compression.*patterns.*placeholders\n$/],
     ];
     for (const [args, pattern] of cases) {
       const r = borgTs(args);
