@@ -9,12 +9,26 @@ import { formatValue, PyFloat } from '../archive/placeholders.js';
 import { repositoryJson } from '../archive/repository-json.js';
 import type { RepositorySession } from '../archive/repository-session.js';
 import { formatUtcIso } from '../archive/timestamps.js';
+import type { CacheSummary } from '../cache/cache-stats.js';
 import type { ChunkCache } from '../cache/cache-types.js';
 import type { CommandContext } from './context.js';
 import { formatFileSize } from './file-size.js';
 
-const DASHES = '-'.repeat(78);
-const STATS_HEADER = '                       Original size      Compressed size    Deduplicated size';
+export const DASHES = '-'.repeat(78);
+export const STATS_HEADER = '                       Original size      Compressed size    Deduplicated size';
+
+/** The rows under STATS_HEADER: one operation's sizes, then the repository's and its chunk counts. */
+export function statsLines(label: string, s: { osize: number; csize: number; usize: number }, all: CacheSummary, iec: boolean): string[] {
+  const size = (n: number) => formatFileSize(n, { iec }).padStart(20);
+  const count = (n: number) => String(n).padStart(20);
+  return [
+    `${label.padEnd(15)} ${size(s.osize)} ${size(s.csize)} ${size(s.usize)}`,
+    `All archives:   ${size(all.total_size)} ${size(all.total_csize)} ${size(all.unique_csize)}`,
+    '',
+    '                       Unique chunks         Total chunks',
+    `Chunk index:    ${count(all.total_unique_chunks)} ${count(all.total_chunks)}`,
+  ];
+}
 
 /** borg's format_timedelta: "1 days 2 hours 3 minutes 4.50 seconds", zero units left out. */
 function formatDuration(seconds: number): string {
@@ -43,9 +57,6 @@ export async function reportCreatedArchive(ctx: CommandContext, session: Reposit
     });
     return;
   }
-  const iec = ctx.common.iec;
-  const size = (n: number) => formatFileSize(n, { iec }).padStart(20);
-  const count = (n: number) => String(n).padStart(20);
   const s = archive.stats;
   const out = ctx.getLogger('borg.output.stats');
   for (const line of [
@@ -60,11 +71,7 @@ export async function reportCreatedArchive(ctx: CommandContext, session: Reposit
     `Utilization of max. archive size: ${formatValue(new PyFloat(archive.maxArchiveSize), '.0%')}`,
     DASHES,
     STATS_HEADER,
-    `This archive:   ${size(s.osize)} ${size(s.csize)} ${size(s.usize)}`,
-    `All archives:   ${size(summary.total_size)} ${size(summary.total_csize)} ${size(summary.unique_csize)}`,
-    '',
-    '                       Unique chunks         Total chunks',
-    `Chunk index:    ${count(summary.total_unique_chunks)} ${count(summary.total_chunks)}`,
+    ...statsLines('This archive:', s, summary, ctx.common.iec),
     DASHES,
   ]) out.info(line);
 }

@@ -2,17 +2,13 @@
 // --json, --progress) and exit codes, on top of createArchive. Beyond borg: --workers (default:
 // BORG_TS_WORKERS, else one per core) and a percentage with ETA in --progress.
 import { statSync } from 'node:fs';
-import { repositoryStats } from '../../archive/archive-stats.js';
 import { defaultWorkerCount } from '../../archive/create/chunk-pool.js';
 import { createArchive, dryRunCreate, type CreatedArchive } from '../../archive/create/create-archive.js';
 import { CREATE_DEFAULTS, type CreateInput, type CreateOptions } from '../../archive/create/create-options.js';
-import { OutputTimestamp } from '../../archive/output-timestamp.js';
 import { addPatternOption, loadExcludeFile, loadPatternFile, parseExcludePattern, readPatternFile, type PatternArguments } from '../../archive/patterns/index.js';
-import { formatValue, PyFloat, replacePlaceholders } from '../../archive/placeholders.js';
+import { replacePlaceholders } from '../../archive/placeholders.js';
 import { RepositorySession } from '../../archive/repository-session.js';
-import { repositoryJson } from '../../archive/repository-json.js';
 import { formatUtcIso } from '../../archive/timestamps.js';
-import type { CacheSummary } from '../../cache/cache-stats.js';
 import { openCache } from '../../cache/cache.js';
 import type { ChunkCache } from '../../cache/cache-types.js';
 import { parseFilesCacheMode, type FilesCacheMode } from '../../cache/files-cache.js';
@@ -27,7 +23,7 @@ import { integer, locationArgument, positiveInteger } from '../arg-types.js';
 import { defineCommand, type ValueParser } from '../command.js';
 import type { CommandContext } from '../context.js';
 import { TerminationSignal } from '../exit-codes.js';
-import { formatFileSize } from '../file-size.js';
+import { reportCreatedArchive } from '../created-archive-report.js';
 import { EXCLUSION_OPTIONS, type PatternSource } from './list.js';
 import { repositoryAccess } from './repository-access.js';
 
@@ -43,8 +39,6 @@ type CreateArgs = {
   chunkerParams: ChunkerParams; compression: string; workers: number | undefined;
 };
 
-const DASHES = '-'.repeat(78);
-const STATS_HEADER = '                       Original size      Compressed size    Deduplicated size';
 
 /** Python's unicode-escape decoding of --paths-delimiter ("\\n", "\\0", "\\x1e", ...). */
 export function evalEscapes(text: string): string {
@@ -291,61 +285,5 @@ function fileStatusPrinter(ctx: CommandContext, filter: string | undefined): (st
 }
 
 async function report(ctx: CommandContext, session: RepositorySession, cache: ChunkCache, archive: CreatedArchive, args: CreateArgs): Promise<void> {
-  if (!args.stats && !args.json) return;
-  const summary = await repositoryStats(session, { chunks: cache.chunks, considerPartFiles: ctx.common.considerPartFiles, log: ctx.logger });
-  const start = OutputTimestamp.fromUtcIso(formatUtcIso(archive.start));
-  const end = OutputTimestamp.fromUtcIso(formatUtcIso(archive.end));
-  if (args.json) {
-    const path = (cache as { path?: string }).path ?? '';
-    ctx.printJson({
-      ...repositoryJson(session, { path, stats: summary }),
-      archive: {
-        name: archive.name, id: archive.id.toString('hex'), start, end, duration: new PyFloat(archive.duration),
-        stats: archive.stats.asDict(), limits: { max_archive_size: new PyFloat(archive.maxArchiveSize) }, command_line: process.argv.slice(1),
-      },
-    });
-    return;
-  }
-  const iec = ctx.common.iec;
-  const size = (n: number) => formatFileSize(n, { iec }).padStart(20);
-  const count = (n: number) => String(n).padStart(20);
-  const s = archive.stats;
-  const lines = [
-    DASHES,
-    `Repository: ${session.location.canonicalPath(ctx.cwd)}`,
-    `Archive name: ${archive.name}`,
-    `Archive fingerprint: ${archive.id.toString('hex')}`,
-    `Time (start): ${start}`,
-    `Time (end):   ${end}`,
-    `Duration: ${formatDuration(archive.duration)}`,
-    `Number of files: ${s.nfiles}`,
-    `Utilization of max. archive size: ${formatValue(new PyFloat(archive.maxArchiveSize), '.0%')}`,
-    DASHES,
-    STATS_HEADER,
-    `This archive:   ${size(s.osize)} ${size(s.csize)} ${size(s.usize)}`,
-    ...cacheLines(summary, size, count),
-    DASHES,
-  ];
-  ctx.getLogger('borg.output.stats').info(lines.join('\n'));
-}
-
-function cacheLines(stats: CacheSummary, size: (n: number) => string, count: (n: number) => string): string[] {
-  return [
-    `All archives:   ${size(stats.total_size)} ${size(stats.total_csize)} ${size(stats.unique_csize)}`,
-    '',
-    '                       Unique chunks         Total chunks',
-    `Chunk index:    ${count(stats.total_unique_chunks)} ${count(stats.total_chunks)}`,
-  ];
-}
-
-/** borg's format_timedelta: "1 days 2 hours 3 minutes 4.50 seconds", zero units left out. */
-function formatDuration(seconds: number): string {
-  const days = Math.floor(seconds / 86400);
-  const minutes = Math.trunc(seconds / 60) % 60;
-  const hours = Math.trunc(seconds / 3600) % 24;
-  let text = `${formatValue(new PyFloat(((seconds % 60) + 60) % 60), '.2f')} seconds`;
-  if (minutes) text = `${minutes} minutes ${text}`;
-  if (hours) text = `${hours} hours ${text}`;
-  if (days) text = `${days} days ${text}`;
-  return text;
+  if (args.stats || args.json) await reportCreatedArchive(ctx, session, cache, archive, args.json);
 }

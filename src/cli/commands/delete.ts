@@ -2,21 +2,18 @@
 // filter options), or the whole repository with its cache and security info, or only the cache.
 
 import { hasArchiveFilter, selectArchives } from '../../archive/archive-selection.js';
-import { repositoryStats } from '../../archive/archive-stats.js';
 import { deleteArchives, forgetArchives } from '../../archive/delete-archives.js';
 import { deleteRepository, type RepositoryOverview } from '../../archive/delete-repository.js';
 import type { ArchiveEntry } from '../../archive/manifest.js';
 import { OutputTimestamp } from '../../archive/output-timestamp.js';
 import type { RepositorySession } from '../../archive/repository-session.js';
-import type { LocalCache } from '../../cache/local-cache.js';
-import type { Statistics } from '../../cache/cache-stats.js';
 import { EXIT_ERROR, EXIT_SUCCESS } from '../../errors.js';
 import type { Location } from '../../remote/location.js';
 import { integer, locationArgument } from '../arg-types.js';
 import { defineCommand } from '../command.js';
 import type { CommandContext } from '../context.js';
 import { TerminationSignal } from '../exit-codes.js';
-import { formatFileSize } from '../file-size.js';
+import { reportDeletedStats } from '../deleted-stats-report.js';
 import { ARCHIVE_FILTER_OPTIONS, archiveFilter, openCache, openSession, type ArchiveFilterArgs } from './list.js';
 import { repositoryAccess } from './repository-access.js';
 
@@ -34,7 +31,6 @@ type DeleteArgs = ArchiveFilterArgs & {
 };
 
 const DASHES = '-'.repeat(78);
-const STATS_HEADER = '                       Original size      Compressed size    Deduplicated size';
 
 const EPILOG = `Deletes archives from a repository, or the complete repository.
 
@@ -117,7 +113,7 @@ async function removeArchives(ctx: CommandContext, session: RepositorySession, n
       onMissing: (name, i, n) => ctx.logger.warning(`Archive ${name} not found (${i}/${n}).`),
       onArchive: (entry, i, n) => list.info(`${args.dryRun ? 'Would delete archive' : 'Deleting archive'}: ${formatArchive(entry)} (${i}/${n})`),
     });
-    if (args.stats) await showStats(ctx, session, cache, stats);
+    if (args.stats) await reportDeletedStats(ctx, session, cache, stats);
     if (interrupted) return sigint(ctx);
   } finally {
     await cache.close();
@@ -148,23 +144,6 @@ async function forget(ctx: CommandContext, session: RepositorySession, names: st
   return EXIT_SUCCESS;
 }
 
-async function showStats(ctx: CommandContext, session: RepositorySession, cache: LocalCache, stats: Statistics): Promise<void> {
-  const iec = ctx.common.iec;
-  const size = (n: number) => formatFileSize(n, { iec }).padStart(20);
-  const count = (n: number) => String(n).padStart(20);
-  const all = await repositoryStats(session, { chunks: cache.chunks, considerPartFiles: ctx.common.considerPartFiles, log: ctx.logger });
-  const out = ctx.getLogger('borg.output.stats');
-  for (const line of [
-    DASHES,
-    STATS_HEADER,
-    `Deleted data:   ${size(stats.osize)} ${size(stats.csize)} ${size(stats.usize)}`,
-    `All archives:   ${size(all.total_size)} ${size(all.total_csize)} ${size(all.unique_csize)}`,
-    '',
-    '                       Unique chunks         Total chunks',
-    `Chunk index:    ${count(all.total_unique_chunks)} ${count(all.total_chunks)}`,
-    DASHES,
-  ]) out.info(line);
-}
 
 /** The whole repository (or its cache): borg asks first unless --force or --cache-only. */
 async function removeRepository(ctx: CommandContext, args: DeleteArgs): Promise<number> {

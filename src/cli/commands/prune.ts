@@ -2,18 +2,14 @@
 // policy is planned first (archive/prune), shown with --list, then carried out unless --dry-run.
 
 import { selectArchives } from '../../archive/archive-selection.js';
-import { repositoryStats } from '../../archive/archive-stats.js';
 import { parseInterval, planPrune, pruneArchives, type PruneDecision } from '../../archive/prune/index.js';
-import type { RepositorySession } from '../../archive/repository-session.js';
-import type { Statistics } from '../../cache/cache-stats.js';
-import type { LocalCache } from '../../cache/local-cache.js';
 import { EXIT_ERROR } from '../../errors.js';
 import type { Location } from '../../remote/location.js';
 import { integer, locationArgument } from '../arg-types.js';
 import { defineCommand } from '../command.js';
 import type { CommandContext } from '../context.js';
 import { TerminationSignal } from '../exit-codes.js';
-import { formatFileSize } from '../file-size.js';
+import { reportDeletedStats } from '../deleted-stats-report.js';
 import { formatArchive } from './delete.js';
 import { ARCHIVE_FILTER_OPTIONS, openCache, openSession } from './list.js';
 
@@ -37,8 +33,6 @@ type PruneArgs = {
   globArchives: string | undefined;
 };
 
-const DASHES = '-'.repeat(78);
-const STATS_HEADER = '                       Original size      Compressed size    Deduplicated size';
 
 const EPILOG = `Deletes every archive that none of the --keep-* rules keeps. Disk space is only given back by
 a later "compact".
@@ -114,7 +108,7 @@ export const pruneCommand = defineCommand<PruneArgs>({
           onDecision: (decision, position) => list.info(listLine(decision, args.dryRun, position)),
         });
         if (result.interrupted) return interrupted(ctx);
-        if (stats) await showStats(ctx, session, cache, result.stats);
+        if (stats) await reportDeletedStats(ctx, session, cache, result.stats);
       } finally {
         await cache.close();
       }
@@ -142,20 +136,3 @@ function interrupted(ctx: CommandContext): number | void {
   return EXIT_ERROR;
 }
 
-async function showStats(ctx: CommandContext, session: RepositorySession, cache: LocalCache, stats: Statistics): Promise<void> {
-  const iec = ctx.common.iec;
-  const size = (n: number) => formatFileSize(n, { iec }).padStart(20);
-  const number = (n: number) => String(n).padStart(20);
-  const all = await repositoryStats(session, { chunks: cache.chunks, considerPartFiles: ctx.common.considerPartFiles, log: ctx.logger });
-  const out = ctx.getLogger('borg.output.stats');
-  for (const line of [
-    DASHES,
-    STATS_HEADER,
-    `Deleted data:   ${size(stats.osize)} ${size(stats.csize)} ${size(stats.usize)}`,
-    `All archives:   ${size(all.total_size)} ${size(all.total_csize)} ${size(all.unique_csize)}`,
-    '',
-    '                       Unique chunks         Total chunks',
-    `Chunk index:    ${number(all.total_unique_chunks)} ${number(all.total_chunks)}`,
-    DASHES,
-  ]) out.info(line);
-}
