@@ -22,6 +22,7 @@ import { listCommand } from './list.js';
 import { renameCommand } from './rename.js';
 import { compactCommand } from './compact.js';
 import { pruneCommand } from './prune.js';
+import { recreateCommand } from './recreate.js';
 import { upgradeCommand } from './upgrade.js';
 import { withLockCommand } from './with-lock.js';
 import { checkCommand } from './check.js';
@@ -50,6 +51,7 @@ export const COMMANDS: readonly RegistryEntry[] = [
   upgradeCommand,
   exportTarCommand,
   importTarCommand,
+  recreateCommand,
   benchmarkGroup,
   benchmarkCrudCommand,
 ];
