@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the test suite runs against (real borg, sshd, FUSE, and the ACL and
-# inode-flag tools the platform tests use as independent witnesses).
+# Installs the Debian packages the test suite runs against (real borg, sshd, FUSE, the ACL and
+# inode-flag tools the platform tests use as independent witnesses, and borgmatic, which drives
+# borg-ts as its local_path).
 # Idempotent: does nothing when everything is already there.
 set -euo pipefail
 need=()
@@ -10,6 +11,7 @@ command -v ssh >/dev/null 2>&1 || need+=(openssh-client)
 command -v fusermount3 >/dev/null 2>&1 || need+=(fuse3)
 command -v setfacl >/dev/null 2>&1 || need+=(acl)
 command -v chattr >/dev/null 2>&1 || need+=(e2fsprogs)
+command -v borgmatic >/dev/null 2>&1 || need+=(borgmatic)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "install-test-deps: missing ${need[*]} and not root; install them with apt-get" >&2

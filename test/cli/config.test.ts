@@ -2,7 +2,7 @@
 // settings with borg's rules, the cache config with --cache, and one-line errors that leave the
 // repository as it was (invalid names and values, corrupt config, no repository).
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 
 import { IniFile } from '../../src/repository/ini.js';
@@ -92,6 +92,9 @@ describe('borg-ts config', () => {
 
   it('reads and sets previous_location in the cache config with --cache', () => {
     const cacheDir = box.path('base/.cache/borg', id);
+    // init makes the cache, as borg's does: this checks what --cache says when it is gone.
+    assert.ok(existsSync(`${cacheDir}/config`), 'init created the cache');
+    rmSync(cacheDir, { recursive: true, force: true });
     const repoBefore = treeDigest(box.path('repo'));
     assertOneLineError(box.borgTs(['config', '--cache', 'repo', 'previous_location']), /there is no cache for it/);
     assert.equal(treeDigest(box.path('repo')), repoBefore);

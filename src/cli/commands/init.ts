@@ -4,6 +4,7 @@
 
 import { initRepository } from '../../archive/init-repository.js';
 import { MIN_STORAGE_QUOTA } from '../../archive/repository-config.js';
+import { LocalCache } from '../../cache/local-cache.js';
 import { KEY_MODES, type KeyMode } from '../../crypto/index.js';
 import { UsageError } from '../../errors.js';
 import type { Location } from '../../remote/location.js';
@@ -70,10 +71,22 @@ export const initCommand = defineCommand<{
       ...(quota !== undefined ? { storageQuota: quota } : {}),
     });
     const tamRequired = session.key.tamRequired;
-    await session.close();
     if (keyFile !== undefined) {
       ctx.logger.info(`Key in "${keyFile}" created.`);
       ctx.logger.info('Keep this key safe: without it the data cannot be read.');
+    }
+    try {
+      // Like borg's `with Cache(repository, key, manifest, warn_if_unencrypted=False): pass`: the
+      // client cache starts in sync with the new manifest. Otherwise the first create would sync it
+      // first, and that commit pins the files cache's newest-ctime guard for the whole run (borg
+      // does the same then), so files changed in the last timestamp tick would be memorized.
+      const cache = await LocalCache.open(session, {
+        env: access.env, lockWait: access.lockWait, confirm: access.confirm, warnIfUnencrypted: false,
+        log: ctx.logger, warnings: ctx.warnings, progress: ctx.progress,
+      });
+      await cache.close();
+    } finally {
+      await session.close();
     }
     if (tamRequired) {
       ctx.logger.warning([
