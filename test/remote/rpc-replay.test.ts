@@ -14,7 +14,7 @@ import { RemoteLogLineBuffer, parseRemoteLogLine } from '../../src/remote/rpc/rp
 import { getRpcMethod } from '../../src/remote/rpc/rpc-methods.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const OUT = path.resolve(here, '../../../shared/spec/vectors/rpc/out');
+const OUT = path.resolve(here, '../fixtures/rpc/out');
 const RAW = path.join(OUT, 'raw');
 const SESSIONS = readdirSync(RAW).filter((f) => f.endsWith('.argv')).map((f) => f.slice(0, -5)).sort();
 
