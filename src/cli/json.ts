@@ -61,7 +61,7 @@ function pyFloat(value: number): string {
 
 const SHORT_ESCAPES: Record<string, string> = { '"': '\\"', '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\b': '\\b', '\f': '\\f' };
 
-/** ensure_ascii: everything outside " ".."~" as \uXXXX (UTF-16 units, so lone surrogates survive). */
+/** ensure_ascii: everything outside " ".."~" as a \u escape of four hex digits (UTF-16 units, so lone surrogates survive). */
 function quote(text: string): string {
   // eslint-disable-next-line no-control-regex
   return `"${text.replace(/["\\]|[^ -~]/g, (c) => SHORT_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}"`;

@@ -6,9 +6,9 @@ import { removeSurrogates } from '../../archive/display-text.js';
 import { exportTar } from '../../archive/export-tar.js';
 import { openTarOutput, tarFilterFor } from '../../archive/tar/tar-filter.js';
 import type { Location } from '../../remote/location.js';
-import { integer, locationArgument } from '../arg-types.js';
+import { locationArgument } from '../arg-types.js';
 import { defineCommand } from '../command.js';
-import { EXCLUSION_OPTIONS, openSession, pathMatcher, type PatternSource } from './list.js';
+import { EXCLUSION_OPTIONS, openSession, pathMatcher, STRIP_COMPONENTS_OPTION, type PatternSource } from './list.js';
 
 type ExportTarArgs = {
   location: Location;
@@ -58,10 +58,7 @@ export const exportTarCommand = defineCommand<ExportTarArgs>({
     { flags: '--tar-filter <TAR_FILTER>', description: 'filter program to pipe data through', default: 'auto' },
     { flags: '--list', key: 'outputList', description: 'output verbose list of items (files, dirs, ...)' },
     ...EXCLUSION_OPTIONS,
-    {
-      flags: '--strip-components <NUMBER>', default: 0, parse: integer,
-      description: 'Remove the specified number of leading path elements. Paths with fewer elements will be silently skipped.',
-    },
+    STRIP_COMPONENTS_OPTION,
   ],
   async handler(ctx, args) {
     const matcher = await pathMatcher(args.patternSources, args.paths);

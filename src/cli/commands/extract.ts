@@ -5,10 +5,10 @@ import { openArchive } from '../../archive/archive-reader.js';
 import { removeSurrogates } from '../../archive/display-text.js';
 import { extractArchive } from '../../archive/extract/index.js';
 import type { Location } from '../../remote/location.js';
-import { integer, locationArgument } from '../arg-types.js';
+import { locationArgument } from '../arg-types.js';
 import { defineCommand } from '../command.js';
 import type { Writer } from '../context.js';
-import { EXCLUSION_OPTIONS, openSession, pathMatcher, type PatternSource } from './list.js';
+import { EXCLUSION_OPTIONS, openSession, pathMatcher, STRIP_COMPONENTS_OPTION, type PatternSource } from './list.js';
 
 type ExtractArgs = {
   location: Location;
@@ -76,10 +76,7 @@ export const extractCommand = defineCommand<ExtractArgs>({
     { flags: '--stdout', description: 'write all extracted data to stdout' },
     { flags: '--sparse', description: 'create holes in output sparse file from all-zero chunks' },
     ...EXCLUSION_OPTIONS,
-    {
-      flags: '--strip-components <NUMBER>', default: 0, parse: integer,
-      description: 'Remove the specified number of leading path elements. Paths with fewer elements will be silently skipped.',
-    },
+    STRIP_COMPONENTS_OPTION,
   ],
   async handler(ctx, args) {
     const matcher = await pathMatcher(args.patternSources, args.paths);

@@ -16,7 +16,7 @@ import { repositoryJson } from '../../archive/repository-json.js';
 import { LocalCache } from '../../cache/local-cache.js';
 import { BorgError } from '../../errors.js';
 import type { Location } from '../../remote/location.js';
-import { locationArgument, positiveInteger } from '../arg-types.js';
+import { integer, locationArgument, positiveInteger } from '../arg-types.js';
 import { defineCommand, type OptionSpec, type ValueParser } from '../command.js';
 import type { CommandContext } from '../context.js';
 import { pythonJsonDumps } from '../json.js';
@@ -62,6 +62,12 @@ export interface PatternSource {
 const tagged = (kind: PatternSource['kind']): ValueParser => (text) => ({ kind, text });
 
 /** -e/--exclude, --exclude-from, --pattern, --patterns-from, all collected into `patternSources`. */
+/** `--strip-components N` of extract and export-tar. */
+export const STRIP_COMPONENTS_OPTION: OptionSpec = {
+  flags: '--strip-components <NUMBER>', default: 0, parse: integer,
+  description: 'Remove the specified number of leading path elements. Paths with fewer elements will be silently skipped.',
+};
+
 export const EXCLUSION_OPTIONS: readonly OptionSpec[] = [
   { flags: '-e, --exclude <PATTERN>', description: 'exclude paths matching PATTERN', key: 'patternSources', repeatable: true, parse: tagged('exclude') },
   { flags: '--exclude-from <EXCLUDEFILE>', description: 'read exclude patterns from EXCLUDEFILE, one per line', key: 'patternSources', repeatable: true, parse: tagged('exclude-from') },
