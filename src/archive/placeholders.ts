@@ -64,12 +64,15 @@ export function replacePlaceholders(text: string, options: PlaceholderOptions = 
 
 /** The keys of replacePlaceholders; host and user lookups happen only when a field asks for them. */
 export function placeholderData(options: PlaceholderOptions = {}): Record<string, FormatValue> {
-  const now = options.now ?? new Date();
+  // The current time to the microsecond, like Python's datetime.now() ({now:%f}); a given time has ms.
+  const micros = options.now === undefined ? Math.floor((performance.timeOrigin + performance.now()) * 1000) : null;
+  const now = options.now ?? new Date(Math.floor(micros! / 1000));
+  const microsecond = micros === null ? now.getMilliseconds() * 1000 : micros % 1_000_000;
   const [major, minor] = BORG_VERSION.split('.');
   const data: Record<string, FormatValue> = {
     pid: process.pid,
-    now: new DatetimeValue(localTime(now)),
-    utcnow: new DatetimeValue(utcTime(now)),
+    now: new DatetimeValue(localTime(now, microsecond)),
+    utcnow: new DatetimeValue(utcTime(now, microsecond)),
     borgversion: BORG_VERSION,
     borgmajor: major!,
     borgminor: `${major}.${minor}`,

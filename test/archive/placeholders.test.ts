@@ -134,3 +134,14 @@ print(json.dumps(out))
     assert.equal(formatValue(2n ** 70n, ','), '1,180,591,620,717,411,303,424');
   });
 });
+
+it('{now:%f} and {utcnow:%f} carry microseconds of the current time, as Python datetime.now()', () => {
+  // Over many samples a millisecond-only clock would always end in 000.
+  const samples = Array.from({ length: 200 }, () => replacePlaceholders('{now:%f}|{utcnow:%f}'));
+  for (const s of samples) {
+    const [local, utc] = s.split('|');
+    assert.match(local!, /^\d{6}$/);
+    assert.equal(local, utc, 'one moment for both keys');
+  }
+  assert.ok(samples.some((s) => !s.startsWith('000', 3)), `some sample has sub-millisecond digits: ${samples.slice(0, 5).join(', ')}`);
+});
