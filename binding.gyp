@@ -11,7 +11,8 @@
         "native/flags.c",
         "native/users.c",
         "native/sparse.c",
-        "native/buzhash.c"
+        "native/buzhash.c",
+        "native/fuse.c"
       ],
       "defines": ["NAPI_VERSION=8", "_GNU_SOURCE", "_FILE_OFFSET_BITS=64"],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter"]

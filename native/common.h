@@ -50,6 +50,7 @@ int register_flags(napi_env env, napi_value exports);
 int register_users(napi_env env, napi_value exports);
 int register_sparse(napi_env env, napi_value exports);
 int register_buzhash(napi_env env, napi_value exports);
+int register_fuse(napi_env env, napi_value exports);
 
 int set_function(napi_env env, napi_value obj, const char *name, napi_callback cb);
 int set_constant(napi_env env, napi_value obj, const char *name, double value);

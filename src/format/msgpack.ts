@@ -228,6 +228,18 @@ export function decode(data: Uint8Array, options: DecodeOptions = {}): MsgValue 
   return value;
 }
 
+/** Decodes the value at `offset` of `data` (more may follow); returns it with the offset after it. */
+export function decodeAt(data: Uint8Array, offset: number, options: DecodeOptions = {}): { value: MsgValue; end: number } {
+  const dec = new Decoder(asBuf(data), options);
+  dec.pos = offset;
+  try {
+    return { value: dec.value(), end: dec.pos };
+  } catch (e) {
+    if (e instanceof NeedMoreData) throw new MsgpackError('unexpected end of msgpack data');
+    throw e;
+  }
+}
+
 /** Decodes all values packed back to back in `data` (e.g. a whole item stream). */
 export function decodeAll(data: Uint8Array, options: DecodeOptions = {}): MsgValue[] {
   const dec = new Decoder(asBuf(data), options);

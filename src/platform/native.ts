@@ -39,6 +39,16 @@ interface Addon {
   seekHole(fd: number, offset: number): number;
   posixFadvise(fd: number, offset: number, len: number, advice: number): void;
   buzhashScan(buf: Uint8Array, p: number, stop: number, hash: number, tables: Uint8Array, mask: number, windowSize: number, out: Uint8Array): number;
+  openFuseDevice(): number;
+  mount(source: Uint8Array, target: Uint8Array, fstype: Uint8Array, flags: number, data: Uint8Array): void;
+  umount2(target: Uint8Array, flags: number): void;
+  socketpair(): [number, number];
+  receiveFd(socket: number): number;
+  redirectStdioToDevNull(): void;
+  MS_RDONLY: number;
+  MS_NOSUID: number;
+  MS_NODEV: number;
+  MNT_DETACH: number;
   FS_NODUMP_FL: number;
   FS_IMMUTABLE_FL: number;
   FS_APPEND_FL: number;
@@ -256,4 +266,43 @@ export function nativeAvailable(): boolean {
  */
 export function buzhashScan(buf: Uint8Array, p: number, stop: number, hash: number, tables: Uint8Array, mask: number, windowSize: number, out: Uint8Array): number {
   return native().buzhashScan(buf, p, stop, hash, tables, mask, windowSize, out);
+}
+
+/** Opens /dev/fuse for reading and writing (close-on-exec); needs root or a permissive device node. */
+export function openFuseDevice(): number {
+  return call('/dev/fuse', (a) => a.openFuseDevice());
+}
+
+export interface MountFlags {
+  readOnly?: boolean;
+  noSuid?: boolean;
+  noDev?: boolean;
+}
+
+/** mount(2): `data` is the file system's option string (for FUSE: "fd=N,rootmode=...,user_id=..."). */
+export function mount(source: string, target: PathArg, fstype: string, flags: MountFlags, data: string): void {
+  call(target, (a) => {
+    const bits = (flags.readOnly ? a.MS_RDONLY : 0) | (flags.noSuid ? a.MS_NOSUID : 0) | (flags.noDev ? a.MS_NODEV : 0);
+    a.mount(bytes(source), bytes(target), bytes(fstype), bits >>> 0, bytes(data));
+  });
+}
+
+/** umount2(2); `detach` is MNT_DETACH (lazy: the mount goes now, busy users keep it until they leave). */
+export function umount2(target: PathArg, options: { detach?: boolean } = {}): void {
+  call(target, (a) => a.umount2(bytes(target), options.detach ? a.MNT_DETACH : 0));
+}
+
+/** A connected pair of Unix stream sockets (close-on-exec). */
+export function socketpair(): [number, number] {
+  return call(undefined, (a) => a.socketpair());
+}
+
+/** Receives one descriptor sent with SCM_RIGHTS (blocking); -1 when the peer closed without sending one. */
+export function receiveFd(socket: number): number {
+  return call(undefined, (a) => a.receiveFd(socket));
+}
+
+/** Points fds 0, 1 and 2 at /dev/null, as a daemon does once it no longer talks to its starter. */
+export function redirectStdioToDevNull(): void {
+  call('/dev/null', (a) => a.redirectStdioToDevNull());
 }
