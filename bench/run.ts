@@ -1,6 +1,10 @@
 // `npm run bench`: borg-ts beside real borg 1.2.4 on the same data in one run, with ratios.
 // Suites: core (chunker, compressors, envelope), archive (create/re-create/list/extract/check on
-// a many-small-files corpus and a big-files corpus). `npm run bench -- core` runs one suite.
+// a many-small-files corpus and a big-files corpus), remote (create/extract over ssh to
+// 127.0.0.1: borg-ts with borg-ts serve beside borg with borg serve), web (borg-ts web over an
+// archive of a million items), mount (mount, ls, find, cat of an archive of BENCH_MOUNT_ITEMS
+// items beside borg mount). `npm run bench -- core`
+// runs one suite.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,6 +12,9 @@ import { join } from 'node:path';
 import { ensureDataFile } from './data.js';
 import { measureBorgTs } from './core-borgts.js';
 import { archiveSuite } from './archive-suite.js';
+import { mountSuite } from './mount-suite.js';
+import { remoteSuite } from './remote-suite.js';
+import { webSuite } from './web-suite.js';
 
 const BORG_PYTHON = '/usr/bin/python3';
 
@@ -32,7 +39,7 @@ async function coreSuite(dir: string): Promise<void> {
 const dir = process.env['BENCH_DIR'] ?? join(tmpdir(), 'borg-ts-bench');
 mkdirSync(dir, { recursive: true });
 const suites = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-const all: Record<string, (dir: string) => Promise<void>> = { core: coreSuite, archive: archiveSuite };
+const all: Record<string, (dir: string) => Promise<void>> = { core: coreSuite, archive: archiveSuite, remote: remoteSuite, web: webSuite, mount: mountSuite };
 for (const name of suites.length ? suites : Object.keys(all)) {
   const suite = all[name];
   if (!suite) throw new Error(`Unknown bench suite '${name}' (known: ${Object.keys(all).join(', ')})`);

@@ -9,6 +9,7 @@
 
 import { MANIFEST_ID } from '../crypto/index.js';
 import type { Location } from '../remote/location.js';
+import type { RemoteOptions } from '../remote/remote-repository.js';
 import { openStore } from './repository-session.js';
 import type { Env } from '../cache/paths.js';
 
@@ -23,6 +24,8 @@ export interface CompactOptions {
   cleanupCommits?: boolean;
   /** Take the lock and change nothing (borg >= 1.2.5's --dry-run). */
   dryRun?: boolean;
+  /** How to reach a repository over ssh. */
+  remote?: RemoteOptions;
 }
 
 export async function compactRepository(location: Location, options: CompactOptions = {}): Promise<void> {
@@ -30,6 +33,7 @@ export async function compactRepository(location: Location, options: CompactOpti
     env: options.env ?? process.env, exclusive: true, confirm: () => false,
     lockWait: options.lockWait === undefined ? 1 : options.lockWait,
     ...(options.umask !== undefined ? { umask: options.umask } : {}),
+    ...(options.remote ? { remote: options.remote } : {}),
   });
   try {
     if (options.dryRun) return;

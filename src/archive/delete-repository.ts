@@ -15,6 +15,7 @@ import { ObjectCodec } from '../crypto/object-codec.js';
 import { BorgError } from '../errors.js';
 import { SILENT_LOG, type LogSink } from '../progress.js';
 import type { Location } from '../remote/location.js';
+import type { RemoteOptions } from '../remote/remote-repository.js';
 import type { Repository } from '../repository/repository.js';
 import { loadKey } from './key-store.js';
 import { Manifest, type ArchiveEntry } from './manifest.js';
@@ -33,6 +34,8 @@ export interface DeleteRepositoryOptions {
   lockWait?: number | null;
   umask?: number;
   passphrase?: PassphraseOptions;
+  /** How to reach a repository over ssh. */
+  remote?: RemoteOptions;
   /** Delete only the client cache of the repository. */
   cacheOnly?: boolean;
   /** Keep the security dir (nonces, manifest timestamp) of the deleted repository. */
@@ -84,6 +87,7 @@ export async function deleteRepository(location: Location, options: DeleteReposi
   const repository = await openStore(location, {
     env, exclusive: true, lockWait: options.lockWait === undefined ? 1 : options.lockWait, confirm: () => false,
     ...(options.umask !== undefined ? { umask: options.umask } : {}),
+    ...(options.remote ? { remote: options.remote } : {}),
   });
   const idHex = repository.id.toString('hex');
   try {

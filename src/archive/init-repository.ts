@@ -3,10 +3,11 @@ import { resolve } from 'node:path';
 import { Key, newPassphrase, type KeyMode, type PassphraseOptions } from '../crypto/index.js';
 import type { Env } from '../cache/paths.js';
 import { LocalRepository } from '../repository/local-repository.js';
-import { BorgError } from '../errors.js';
 import type { Location } from '../remote/location.js';
+import { RemoteRepository, type RemoteOptions } from '../remote/remote-repository.js';
+import type { Repository } from '../repository/repository.js';
 import { saveKey } from './key-store.js';
-import { RepositorySession } from './repository-session.js';
+import { remoteOptions, RepositorySession } from './repository-session.js';
 
 export interface InitOptions {
   encryption: KeyMode;
@@ -20,6 +21,8 @@ export interface InitOptions {
   passphrase?: PassphraseOptions;
   /** PBKDF2 iterations for the key blob (tests only; borg uses 100000). */
   kdfIterations?: number;
+  /** How to reach a repository over ssh. */
+  remote?: RemoteOptions;
 }
 
 export interface InitResult {
@@ -29,18 +32,8 @@ export interface InitResult {
 
 /** Creates the repository, stores its key and commits the first manifest. The session stays open. */
 export async function initRepository(location: Location, options: InitOptions): Promise<InitResult> {
-  if (location.proto !== 'file') {
-    throw new BorgError(`Cannot create ${location.canonicalPath()}: repositories over ssh are not supported by this build`, { code: 'Error' });
-  }
   const env = options.env ?? process.env;
-  // An absolute path, so that refusals name the directory unambiguously (as borg does).
-  const repository = await LocalRepository.create(resolve(location.path), {
-    appendOnly: options.appendOnly ?? false,
-    storageQuota: options.storageQuota ?? 0,
-    makeParentDirs: options.makeParentDirs ?? false,
-    lockWait: options.lockWait === undefined ? 1 : options.lockWait,
-    ...(options.umask !== undefined ? { umask: options.umask } : {}),
-  });
+  const repository = await createStore(location, options, env);
   try {
     const key = Key.generate(options.encryption, repository.id);
     let keyFile: string | undefined;
@@ -63,4 +56,28 @@ export async function initRepository(location: Location, options: InitOptions): 
     await repository.close().catch(() => undefined);
     throw e;
   }
+}
+
+/** Creates the empty store: a directory, or through `borg serve` (which gets the quota on its command line, like borg's). */
+async function createStore(location: Location, options: InitOptions, env: Env): Promise<Repository> {
+  const lockWait = options.lockWait === undefined ? 1 : options.lockWait;
+  if (location.proto === 'ssh') {
+    return RemoteRepository.open(location, {
+      env,
+      remote: { ...remoteOptions(options), ...(options.storageQuota ? { storageQuota: options.storageQuota } : {}) },
+      create: true,
+      exclusive: true,
+      lockWait,
+      appendOnly: options.appendOnly ?? false,
+      makeParentDirs: options.makeParentDirs ?? false,
+    });
+  }
+  // An absolute path, so that refusals name the directory unambiguously (as borg does).
+  return LocalRepository.create(resolve(location.path), {
+    appendOnly: options.appendOnly ?? false,
+    storageQuota: options.storageQuota ?? 0,
+    makeParentDirs: options.makeParentDirs ?? false,
+    lockWait,
+    ...(options.umask !== undefined ? { umask: options.umask } : {}),
+  });
 }

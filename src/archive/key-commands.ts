@@ -38,6 +38,7 @@ import { keysDir, type Env } from '../cache/paths.js';
 import type { Confirm } from '../cache/security-dir.js';
 import type { Repository } from '../repository/repository.js';
 import type { Location } from '../remote/location.js';
+import type { RemoteOptions } from '../remote/remote-repository.js';
 import { saveKey, type KeyAccess } from './key-store.js';
 import { NoManifestError } from './manifest.js';
 import { openStore, RepositorySession } from './repository-session.js';
@@ -52,6 +53,8 @@ export interface KeyCommandOptions {
   passphrase?: PassphraseOptions;
   /** Answers the security questions of commands that open the manifest (change-passphrase). */
   confirm?: Confirm;
+  /** How to reach a repository over ssh. */
+  remote?: RemoteOptions;
 }
 
 function keyAccess(location: Location, env: Env): KeyAccess {
@@ -97,7 +100,7 @@ async function storedBlobText(repository: Repository, mode: KeyMode, access: Key
 export async function exportKey(location: Location, format: KeyExportFormat, options: KeyCommandOptions = {}): Promise<string> {
   const env = options.env ?? process.env;
   // Like borg, without a lock: exporting reads only, and must work while a backup runs.
-  const repository = await openStore(location, { env, bypassLock: true, confirm: () => false });
+  const repository = await openStore(location, { env, bypassLock: true, confirm: () => false, ...(options.remote ? { remote: options.remote } : {}) });
   try {
     const mode = await managedKeyMode(repository);
     const blobText = await storedBlobText(repository, mode, keyAccess(location, env));
@@ -180,7 +183,7 @@ export async function importKey(
   const env = options.env ?? process.env;
   const access = keyAccess(location, env);
   // A keyfile import writes nothing into the repository: no lock, so read-only media work too.
-  let repository = await openStore(location, { env, bypassLock: true, confirm: () => false });
+  let repository = await openStore(location, { env, bypassLock: true, confirm: () => false, ...(options.remote ? { remote: options.remote } : {}) });
   try {
     const mode = await managedKeyMode(repository);
     const text = await obtain(repository.id);
@@ -192,7 +195,9 @@ export async function importKey(
       return { imported: true, keyFile };
     }
     await repository.close();
-    repository = await openStore(location, { env, exclusive: true, lockWait: options.lockWait ?? 1, confirm: () => false, ...(options.umask !== undefined ? { umask: options.umask } : {}) });
+    repository = await openStore(location, {
+      env, exclusive: true, lockWait: options.lockWait ?? 1, confirm: () => false, ...(options.umask !== undefined ? { umask: options.umask } : {}), ...(options.remote ? { remote: options.remote } : {}),
+    });
     await repository.saveKey(Buffer.from(blobText, 'utf8'));
     return { imported: true };
   } finally {
@@ -211,6 +216,7 @@ export async function changePassphrase(location: Location, options: KeyCommandOp
     env, exclusive: true, operations: ['check'], passphrase, confirm: options.confirm ?? (() => false),
     ...(options.lockWait !== undefined ? { lockWait: options.lockWait } : {}),
     ...(options.umask !== undefined ? { umask: options.umask } : {}),
+    ...(options.remote ? { remote: options.remote } : {}),
   });
   try {
     if (session.key.storage === 'none') throw new UnencryptedRepo();
@@ -242,6 +248,7 @@ export async function migrateToRepokey(location: Location, options: KeyCommandOp
     env, exclusive: true, confirm: () => false,
     ...(options.lockWait !== undefined ? { lockWait: options.lockWait } : {}),
     ...(options.umask !== undefined ? { umask: options.umask } : {}),
+    ...(options.remote ? { remote: options.remote } : {}),
   });
   try {
     const envelope = await manifestEnvelope(repository);

@@ -14,6 +14,7 @@ import type { Env } from '../cache/paths.js';
 import { LocalRepository } from '../repository/local-repository.js';
 import type { Repository } from '../repository/repository.js';
 import type { Location } from '../remote/location.js';
+import { RemoteRepository, type RemoteOptions } from '../remote/remote-repository.js';
 import { loadKey } from './key-store.js';
 import { Manifest, type ManifestOperation } from './manifest.js';
 
@@ -34,20 +35,36 @@ export interface SessionOptions {
   /** The cache's view of the repository, when the caller has a cache open. */
   cacheSecurity?: CacheSecurityInfo;
   onWarning?: (message: string) => void;
+  /** How to reach a repository over ssh (--rsh, --remote-path, upload limits, where server logs go). */
+  remote?: RemoteOptions;
 }
 
-/** Opens the key-value store behind a location. */
+/** Opens the key-value store behind a location: a directory, or `borg serve` over ssh. */
 export async function openStore(location: Location, options: SessionOptions & { create?: false }): Promise<Repository> {
-  if (location.proto !== 'file') {
-    throw new BorgError(`Cannot open ${location.canonicalPath()}: repositories over ssh are not supported by this build`, { code: 'Error' });
+  const lockWait = options.lockWait === undefined ? 1 : options.lockWait;
+  if (location.proto === 'ssh') {
+    return RemoteRepository.open(location, {
+      env: options.env ?? process.env,
+      remote: remoteOptions(options),
+      exclusive: options.exclusive ?? false,
+      lockWait,
+      lock: !options.bypassLock,
+    });
   }
   return LocalRepository.open(location.path, {
     exclusive: options.exclusive ?? false,
-    lockWait: options.lockWait === undefined ? 1 : options.lockWait,
+    lockWait,
     lock: !options.bypassLock,
     ...(options.umask !== undefined ? { umask: options.umask } : {}),
     ...(options.onWarning ? { onWarning: options.onWarning } : {}),
   });
+}
+
+/** The remote options with the session's umask, which the server applies to the files it creates. */
+export function remoteOptions(options: { remote?: RemoteOptions; umask?: number }): RemoteOptions {
+  const remote = { ...options.remote };
+  if (remote.umask === undefined && options.umask !== undefined) remote.umask = options.umask;
+  return remote;
 }
 
 /** The NonceStore of a session: the repository's `nonce` file and the client's security dir. */

@@ -17,6 +17,7 @@ import { BorgError } from '../errors.js';
 import { SILENT_LOG, type LogSink } from '../progress.js';
 import type { Repository } from '../repository/repository.js';
 import type { Location } from '../remote/location.js';
+import type { RemoteOptions } from '../remote/remote-repository.js';
 import { selectArchives } from './archive-selection.js';
 import { loadKey, saveKey } from './key-store.js';
 import { Manifest, NoManifestError, type ArchiveEntry, type ManifestOperation } from './manifest.js';
@@ -28,6 +29,8 @@ export interface TamUpgradeOptions {
   lockWait?: number | null;
   umask?: number;
   passphrase?: PassphraseOptions;
+  /** How to reach a repository over ssh. */
+  remote?: RemoteOptions;
   /** --force: accept a manifest without TAM even though the key requires one. */
   force?: boolean;
   /** Receives the warning that manifest authentication is off for this run. */
@@ -73,6 +76,7 @@ export class TamSession {
       env, exclusive: true, confirm: () => false,
       lockWait: options.lockWait === undefined ? 1 : options.lockWait,
       ...(options.umask !== undefined ? { umask: options.umask } : {}),
+      ...(options.remote ? { remote: options.remote } : {}),
     });
     try {
       const security = new SecurityDir(repository.id.toString('hex'), env);

@@ -13,6 +13,7 @@ import { BorgError } from '../errors.js';
 import { MANIFEST_ID } from '../crypto/index.js';
 import type { Env } from '../cache/paths.js';
 import type { Location } from '../remote/location.js';
+import type { RemoteOptions } from '../remote/remote-repository.js';
 import { openStore } from './repository-session.js';
 
 export interface CommandOutput {
@@ -26,6 +27,8 @@ export interface WithLockOptions {
   /** Seconds to wait for the repository lock (default 1; null: forever). */
   lockWait?: number | null;
   umask?: number;
+  /** How to reach a repository over ssh. */
+  remote?: RemoteOptions;
   /** 'inherit' (default): the command uses this process's stdin, stdout and stderr. */
   output?: 'inherit' | CommandOutput;
   /** On abort the command is killed (borg kills it too when interrupted); the lock is then released. */
@@ -49,6 +52,7 @@ export async function runWithLock(location: Location, command: string, args: rea
     env, exclusive: true, confirm: () => false,
     lockWait: options.lockWait === undefined ? 1 : options.lockWait,
     ...(options.umask !== undefined ? { umask: options.umask } : {}),
+    ...(options.remote ? { remote: options.remote } : {}),
   });
   try {
     await repository.put(MANIFEST_ID, await repository.get(MANIFEST_ID));

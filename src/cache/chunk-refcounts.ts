@@ -59,7 +59,8 @@ export class ChunkRefcounts {
     if (refcount === 0) {
       this.chunks.delete(id);
       stats.update(-entry.size, -entry.csize, true, part);
-      await this.repository.delete(id);
+      // Like borg, many decrefs in a row need not wait for each answer from a remote repository.
+      await this.repository.delete(id, { wait: false });
       return true;
     }
     stats.update(-entry.size, -entry.csize, false, part);

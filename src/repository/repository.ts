@@ -17,8 +17,12 @@ export interface Repository {
   getMany(ids: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): AsyncIterable<Buffer>;
   /** Stores or replaces an object in the current transaction (started implicitly). */
   put(id: Uint8Array, data: Uint8Array): Promise<void>;
-  /** Removes an object in the current transaction; ObjectNotFound if there is none. */
-  delete(id: Uint8Array): Promise<void>;
+  /**
+   * Removes an object in the current transaction; ObjectNotFound if there is none. With
+   * `wait: false` a remote repository sends the request without waiting for the answer (many
+   * deletes in a row), and an error comes from a later call or from commit.
+   */
+  delete(id: Uint8Array, options?: { wait?: boolean }): Promise<void>;
   /** Makes the transaction durable; compaction only with `compact` (borg 1.2 commands pass false). */
   commit(options?: CommitOptions): Promise<void>;
   /** Forgets the uncommitted transaction. */

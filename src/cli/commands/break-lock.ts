@@ -5,6 +5,7 @@ import { breakLocks } from '../../archive/break-lock.js';
 import type { Location } from '../../remote/location.js';
 import { locationArgument } from '../arg-types.js';
 import { defineCommand } from '../command.js';
+import { remoteOptions } from './repository-access.js';
 
 const EPILOG = `Breaks the repository and cache locks. Use it with care, only when no borg or
 borg-ts process (on any machine) is using the repository or its cache.`;
@@ -15,6 +16,6 @@ export const breakLockCommand = defineCommand<{ location: Location }>({
   epilog: EPILOG,
   arguments: [locationArgument({ metavar: 'REPOSITORY', description: 'repository for which to break the locks', archive: 'forbidden', optional: true })],
   async handler(ctx, { location }) {
-    await breakLocks(location, { env: ctx.env });
+    await breakLocks(location, { env: ctx.env, remote: remoteOptions(ctx) });
   },
 });

@@ -8,8 +8,9 @@ import { defaultWorkerCount } from '../../archive/create/chunk-pool.js';
 import { openStore } from '../../archive/repository-session.js';
 import { EXIT_ERROR, EXIT_SUCCESS, EXIT_WARNING } from '../../errors.js';
 import type { Location } from '../../remote/location.js';
+import { RemoteRepository } from '../../remote/remote-repository.js';
 import type { Repository } from '../../repository/repository.js';
-import { integer, locationArgument } from '../arg-types.js';
+import { integer, locationArgument, positiveInteger } from '../arg-types.js';
 import { defineCommand } from '../command.js';
 import type { CommandContext } from '../context.js';
 import { ARCHIVE_FILTER_OPTIONS, type ArchiveFilterArgs } from './list.js';
@@ -23,6 +24,7 @@ type CheckArgs = ArchiveFilterArgs & {
   repair: boolean;
   saveSpace: boolean;
   maxDuration: number;
+  workers: number | undefined;
 };
 
 const EPILOG = `Checks the consistency of a repository and its archives, and with --repair repairs what it can.
@@ -50,7 +52,10 @@ files with missing chunks.
 --repair asks for confirmation (type YES; BORG_CHECK_I_KNOW_WHAT_I_AM_DOING=YES answers for you).
 Copy the repository before repairing it if you can: damage it cannot understand, it may drop.
 
---save-space is accepted like borg accepts it: check never compacts, so it changes nothing.`;
+--save-space is accepted like borg accepts it: check never compacts, so it changes nothing.
+
+--workers N verifies objects (--verify-data) with N threads while this one reads (default:
+BORG_TS_WORKERS, else the number of cores; 1 = on the main thread, like borg).`;
 
 const REPAIR_QUESTION = `check --repair changes the repository to make it consistent again. Damage it cannot make
 sense of may be removed along with what it holds, so data can be lost.
@@ -73,11 +78,12 @@ export const checkCommand = defineCommand<CheckArgs>({
     { flags: '--save-space', description: 'accepted for compatibility; check never compacts, so it has no effect' },
     { flags: '--max-duration <SECONDS>', description: 'check segments for at most SECONDS seconds, resuming there next time (needs --repository-only; 0: no limit)', parse: integer, default: 0 },
     ...ARCHIVE_FILTER_OPTIONS,
+    { flags: '--workers <N>', description: 'verify data with N threads (default: BORG_TS_WORKERS, else the number of cores; 1 = on the main thread, like borg)', parse: positiveInteger },
   ],
   async handler(ctx, args) {
     const access = repositoryAccess(ctx);
     const repository = await openStore(args.location, {
-      env: access.env, exclusive: true, lockWait: access.lockWait, umask: access.umask, confirm: access.confirm,
+      env: access.env, exclusive: true, lockWait: access.lockWait, umask: access.umask, confirm: access.confirm, remote: access.remote,
       onWarning: (message) => ctx.logger.warning(message),
     });
     try {
@@ -119,7 +125,7 @@ async function check(ctx: CommandContext, args: CheckArgs, repository: Repositor
       passphrase: access.passphrase,
     },
     ignoreInvalidArchiveTam: (ctx.env['BORG_WORKAROUNDS'] ?? '').split(',').includes('ignore_invalid_archive_tam'),
-    workers: defaultWorkerCount(ctx.env),
+    workers: args.workers ?? defaultWorkerCount(ctx.env),
     progress: ctx.progress,
     signal: ctx.signal,
     onFinding: (finding) => {
@@ -139,6 +145,8 @@ function confirmRepair(ctx: CommandContext): Promise<boolean> {
 }
 
 async function checkRepositoryPart(ctx: CommandContext, repository: Repository, args: CheckArgs): Promise<boolean> {
+  // A server checks and reports on its own; its log lines arrive as "Remote: ...".
+  if (repository instanceof RemoteRepository) return repository.check({ repair: args.repair, maxDuration: args.maxDuration });
   const log = ctx.getLogger('borg.repository');
   log.info('Starting repository check');
   let errors = false;

@@ -41,7 +41,7 @@ export const compactCommand = defineCommand<CompactArgs>({
     const access = repositoryAccess(ctx);
     await compactRepository(args.location, {
       env: access.env, lockWait: access.lockWait, umask: access.umask,
-      threshold: args.threshold / 100, cleanupCommits: args.cleanupCommits, dryRun: args.dryRun,
+      threshold: args.threshold / 100, cleanupCommits: args.cleanupCommits, dryRun: args.dryRun, remote: access.remote,
     });
   },
 });

@@ -202,7 +202,7 @@ export const createCommand = defineCommand<CreateArgs>({
     const access = repositoryAccess(ctx);
     const session = await RepositorySession.open(args.location, {
       env: access.env, exclusive: true, lockWait: access.lockWait, umask: access.umask, operations: ['write'],
-      passphrase: access.passphrase, confirm: access.confirm,
+      passphrase: access.passphrase, confirm: access.confirm, remote: access.remote,
     });
     try {
       ctx.logger.info(`Creating archive at "${args.location.processed}"`);

@@ -154,7 +154,7 @@ async function removeRepository(ctx: CommandContext, args: DeleteArgs): Promise<
   });
   const { confirmed } = await deleteRepository(args.location, {
     env: access.env, lockWait: access.lockWait, umask: access.umask, passphrase: access.passphrase,
-    cacheOnly: args.cacheOnly, keepSecurityInfo: args.keepSecurityInfo, dryRun: args.dryRun, log: ctx.logger,
+    cacheOnly: args.cacheOnly, keepSecurityInfo: args.keepSecurityInfo, dryRun: args.dryRun, log: ctx.logger, remote: access.remote,
     ...(args.force ? {} : { confirm }),
   });
   return confirmed ? EXIT_SUCCESS : EXIT_ERROR;

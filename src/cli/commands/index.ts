@@ -19,6 +19,8 @@ import { keyExportCommand } from './key-export.js';
 import { keyImportCommand } from './key-import.js';
 import { keyMigrateToRepokeyCommand } from './key-migrate-to-repokey.js';
 import { listCommand } from './list.js';
+import { mountCommand } from './mount.js';
+import { umountCommand } from './umount.js';
 import { renameCommand } from './rename.js';
 import { compactCommand } from './compact.js';
 import { pruneCommand } from './prune.js';
@@ -26,6 +28,8 @@ import { recreateCommand } from './recreate.js';
 import { upgradeCommand } from './upgrade.js';
 import { withLockCommand } from './with-lock.js';
 import { checkCommand } from './check.js';
+import { serveCommand } from './serve.js';
+import { webCommand } from './web.js';
 
 export const COMMANDS: readonly RegistryEntry[] = [
   helpCommand,
@@ -42,6 +46,8 @@ export const COMMANDS: readonly RegistryEntry[] = [
   infoCommand,
   diffCommand,
   extractCommand,
+  mountCommand,
+  umountCommand,
   renameCommand,
   deleteCommand,
   pruneCommand,
@@ -54,4 +60,6 @@ export const COMMANDS: readonly RegistryEntry[] = [
   recreateCommand,
   benchmarkGroup,
   benchmarkCrudCommand,
+  serveCommand,
+  webCommand,
 ];

@@ -68,6 +68,7 @@ export const initCommand = defineCommand<{
     if (encryption === 'none') ctx.logger.info('Encryption is not enabled; use --encryption=repokey or keyfile to enable it.');
     const { session, keyFile } = await initRepository(location, {
       encryption, appendOnly, makeParentDirs, env: access.env, umask: access.umask, lockWait: access.lockWait, passphrase: access.passphrase,
+      remote: access.remote,
       ...(quota !== undefined ? { storageQuota: quota } : {}),
     });
     const tamRequired = session.key.tamRequired;

@@ -10,6 +10,7 @@ import { BorgError } from '../../errors.js';
 import type { Location } from '../../remote/location.js';
 import { locationArgument } from '../arg-types.js';
 import { defineCommand } from '../command.js';
+import { remoteOptions } from './repository-access.js';
 
 const EPILOG = `An encrypted repository cannot be read without its key. This command makes a backup
 copy of the key; the copy stays encrypted with the passphrase, so you need both the export
@@ -41,7 +42,7 @@ export const keyExportCommand = defineCommand<{ location: Location; path: string
     { flags: '--qr-html', key: 'qr', description: 'create an HTML page suitable for printing', conflicts: ['paper'] },
   ],
   async handler(ctx, { location, path, paper, qr }) {
-    const text = await exportKey(location, paper ? 'paper' : qr ? 'html' : 'keyfile', { env: ctx.env });
+    const text = await exportKey(location, paper ? 'paper' : qr ? 'html' : 'keyfile', { env: ctx.env, remote: remoteOptions(ctx) });
     if (path === undefined || path === '-') {
       ctx.print(text);
       return;

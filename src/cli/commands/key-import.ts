@@ -10,6 +10,7 @@ import { BorgError } from '../../errors.js';
 import type { Location } from '../../remote/location.js';
 import { locationArgument } from '../arg-types.js';
 import { defineCommand } from '../command.js';
+import { remoteOptions } from './repository-access.js';
 import type { CommandContext } from '../context.js';
 
 const EPILOG = `Restores a key backed up with "borg-ts key export".
@@ -57,7 +58,7 @@ export const keyImportCommand = defineCommand<{ location: Location; path: string
     const obtain = paper
       ? (repositoryId: Buffer) => typePaperKey(repositoryId, paperKeyIo(ctx))
       : async () => (path === '-' ? readAll(ctx.stdin ?? process.stdin) : readFileSync(resolve(ctx.cwd, path!), 'utf8'));
-    const result = await importKey(location, obtain, { env: ctx.env, lockWait: ctx.common.lockWait, umask: ctx.common.umask });
+    const result = await importKey(location, obtain, { env: ctx.env, lockWait: ctx.common.lockWait, umask: ctx.common.umask, remote: remoteOptions(ctx) });
     // Like borg, giving up a paper import is no error: nothing was changed.
     if (!result.imported) ctx.print('\n - aborted\n');
     else if (result.keyFile !== undefined) ctx.logger.info(`Key stored in "${result.keyFile}"`);

@@ -93,6 +93,7 @@ export async function openSession(ctx: CommandContext, location: Location, optio
   return RepositorySession.open(location, {
     env: access.env, exclusive: options.exclusive ?? false, lockWait: access.lockWait, bypassLock: ctx.common.bypassLock,
     umask: access.umask, operations: [options.operation ?? 'read'], passphrase: access.passphrase, confirm: access.confirm,
+    remote: access.remote,
   });
 }
 

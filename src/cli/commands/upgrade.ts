@@ -58,6 +58,7 @@ export const upgradeCommand = defineCommand<UpgradeArgs>({
     const access = repositoryAccess(ctx);
     const options: TamUpgradeOptions = {
       env: access.env, lockWait: access.lockWait, umask: access.umask, passphrase: access.passphrase, force: args.force, log: ctx.logger,
+      remote: access.remote,
     };
     if (args.archivesTam || args.checkArchivesTam) return archiveTams(ctx, args.location, options, args.checkArchivesTam);
     if (args.tam || args.checkTam) return manifestTam(ctx, args.location, options, args.checkTam);

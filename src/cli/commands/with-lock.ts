@@ -42,7 +42,7 @@ export const withLockCommand = defineCommand<WithLockArgs>({
       ? 'inherit' as const
       : { stdout: (chunk: Buffer) => void ctx.stdout.write(chunk), stderr: (chunk: Buffer) => ctx.printErr(chunk.toString('utf8')) };
     return runWithLock(args.location, args.command, args.args, {
-      env: access.env, lockWait: access.lockWait, umask: access.umask, signal: ctx.signal, output,
+      env: access.env, lockWait: access.lockWait, umask: access.umask, signal: ctx.signal, output, remote: access.remote,
     });
   },
 });
