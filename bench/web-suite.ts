@@ -1,8 +1,8 @@
 // The web suite of `npm run bench`: `borg-ts web` over an archive of BENCH_WEB_ITEMS items
 // (default 1,000,000; imported from a generated tar, reused between runs). Measures the time to
-// the first listing of the root with no index yet (the index build) and with the index on disk
-// (a fresh server), to open a deep directory, to answer a search, the index size, and the
-// server's peak RSS (VmHWM).
+// the first listing of the root with no archive tree yet (the tree build) and with the tree file
+// on disk (a fresh server), to open a deep directory, to answer a search, the tree file's size,
+// and the server's peak RSS (VmHWM).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -99,7 +99,7 @@ async function stopServer(server: Server): Promise<number> {
   return hwm;
 }
 
-/** Seconds until `path` answers 200 (waiting out 202 while indexes are built). */
+/** Seconds until `path` answers 200 (waiting out 202 while archive trees are built). */
 async function timed(server: Server, path: string): Promise<{ seconds: number; body: any }> {
   const t0 = performance.now();
   for (;;) {
@@ -124,32 +124,32 @@ export async function webSuite(dir: string): Promise<void> {
   const t0 = performance.now();
   await makeRepository(repo, items, env);
   console.log(`\nweb: archive of ${items} items (${((performance.now() - t0) / 1000).toFixed(1)} s to prepare)`);
-  const indexRoot = join(work, 'home/.cache/borg/web-index');
+  const indexRoot = join(work, 'home/.cache/borg/archive-trees');
   rmSync(indexRoot, { recursive: true, force: true });
 
   const rows: Array<[string, string]> = [];
   let server = await startServer(repo, env);
   const cold = await timed(server, '/api/repos/0/archives/big/dir');
-  rows.push(['first listing of the root, no index yet (= index build)', `${cold.seconds.toFixed(2)} s`]);
+  rows.push(['first listing of the root, no tree yet (= tree build)', `${cold.seconds.toFixed(2)} s`]);
   const coldRss = await stopServer(server);
   const [repoDir] = readdirSync(indexRoot);
-  rows.push(['index size', `${(dirSize(join(indexRoot, repoDir!)) / 1e6).toFixed(1)} MB (${(dirSize(join(indexRoot, repoDir!)) / items).toFixed(0)} B/item)`]);
+  rows.push(['tree file size', `${(dirSize(join(indexRoot, repoDir!)) / 1e6).toFixed(1)} MB (${(dirSize(join(indexRoot, repoDir!)) / items).toFixed(0)} B/item)`]);
 
   server = await startServer(repo, env);
   const warm = await timed(server, '/api/repos/0/archives/big/dir');
-  rows.push(['first listing of the root, index on disk (fresh server)', `${warm.seconds.toFixed(2)} s`]);
+  rows.push(['first listing of the root, tree file on disk (fresh server)', `${warm.seconds.toFixed(2)} s`]);
   const deep = await timed(server, `/api/repos/0/archives/big/dir?path=${encodeURIComponent(`tree/${DEEP}`)}`);
   rows.push(['open a deep directory', `${(deep.seconds * 1000).toFixed(0)} ms`]);
   const big = await timed(server, '/api/repos/0/archives/big/dir?path=tree/d00000&sort=size&order=desc');
   rows.push([`open a directory of ${FILES_PER_DIR} entries sorted by size`, `${(big.seconds * 1000).toFixed(0)} ms`]);
   const search = await timed(server, '/api/repos/0/search?q=target.txt');
   if (search.body.hits.length !== 1) throw new Error(`search found ${search.body.hits.length} hits`);
-  rows.push(['search a name (index built)', `${(search.seconds * 1000).toFixed(0)} ms`]);
+  rows.push(['search a name (trees loaded)', `${(search.seconds * 1000).toFixed(0)} ms`]);
   const glob = await timed(server, '/api/repos/0/search?q=file00*.txt&limit=100000');
   rows.push([`search a glob (${glob.body.hits.length} hits)`, `${(glob.seconds * 1000).toFixed(0)} ms`]);
   const warmRss = await stopServer(server);
-  rows.push(['server peak RSS while building the index', `${(coldRss / 1024).toFixed(0)} MiB`]);
-  rows.push(['server peak RSS browsing and searching from the index', `${(warmRss / 1024).toFixed(0)} MiB`]);
+  rows.push(['server peak RSS while building the tree', `${(coldRss / 1024).toFixed(0)} MiB`]);
+  rows.push(['server peak RSS browsing and searching from the tree', `${(warmRss / 1024).toFixed(0)} MiB`]);
   console.log('| measurement | borg-ts web |');
   console.log('|---|---:|');
   for (const [name, value] of rows) console.log(`| ${name} | ${value} |`);

@@ -9,7 +9,7 @@ import type { ArchiveSource } from '../archive/archive-reader.js';
 import { openArchive } from '../archive/archive-reader.js';
 import type { ArchiveEntry } from '../archive/manifest.js';
 import { parseUtcIso } from '../archive/timestamps.js';
-import { ArchiveTree, buildArchiveTree, NO_ENTRY, type TreeSelection } from '../archive/tree/index.js';
+import { ArchiveTree, buildArchiveTree, isWholeArchive, NO_ENTRY, type ArchiveTreeCache, type TreeSelection } from '../archive/tree/index.js';
 import { user2uid, group2gid } from '../platform/users.js';
 import { ChunkCache, type ChunkSource } from './chunk-cache.js';
 import { FileReader } from './file-reader.js';
@@ -36,6 +36,8 @@ export interface ArchiveFsOptions {
   /** Report the archived numeric ids instead of mapping the archived names (--numeric-ids). */
   numericIds: boolean;
   selection: TreeSelection;
+  /** Where trees of whole archives are kept between mounts (none: always built). */
+  trees?: ArchiveTreeCache | undefined;
   dataCacheEntries: number;
   warn: (message: string) => void;
   debug: (message: string) => void;
@@ -135,7 +137,10 @@ export class ArchiveFileSystem implements FuseOperations {
   async #load(slot: Slot): Promise<ArchiveTree> {
     const started = performance.now();
     const archive = await openArchive(this.source, slot.archive!.name);
-    const tree = await buildArchiveTree(this.source, archive, { ...this.options.selection, onWarning: this.options.warn });
+    const { trees, selection, warn } = this.options;
+    const tree = trees !== undefined && isWholeArchive(selection)
+      ? (await trees.obtain(this.source, archive, { onWarning: warn })).tree
+      : await buildArchiveTree(this.source, archive, { ...selection, onWarning: warn });
     slot.base = this.#nextIno - 1;
     this.#nextIno += tree.count - 1;
     slot.tree = tree;

@@ -4,7 +4,7 @@
 import type { RepositorySession } from '../archive/repository-session.js';
 import { openArchive } from '../archive/archive-reader.js';
 import { selectArchives, type ArchiveFilter } from '../archive/archive-selection.js';
-import { ArchiveTreeBuilder, VersionsIndex, type TreeSelection } from '../archive/tree/index.js';
+import { ArchiveTreeBuilder, isWholeArchive, VersionsIndex, type ArchiveTreeCache, type TreeSelection } from '../archive/tree/index.js';
 import { BorgError } from '../errors.js';
 import { FuseMountError, mountFuse, unmountFuse } from '../platform/fuse-mount.js';
 import { ArchiveFileSystem, type MountLayout } from './archive-fs.js';
@@ -25,6 +25,8 @@ export interface MountRequest {
   options: MountOptions;
   numericIds: boolean;
   selection: TreeSelection;
+  /** Where trees of whole archives are kept between mounts (none: always built). */
+  trees?: ArchiveTreeCache | undefined;
   /** Decrypted file chunks kept in memory (borg's BORG_MOUNT_DATA_CACHE_ENTRIES). */
   dataCacheEntries: number;
   log: MountLog;
@@ -40,6 +42,9 @@ async function layoutFor(session: RepositorySession, request: MountRequest): Pro
   if (request.archive !== undefined) {
     if (options.versions) throw new BorgError('for versions view, do not specify a single archive, but always give the repository as location.', { code: 'Error' });
     const archive = await openArchive(session, request.archive);
+    if (request.trees !== undefined && isWholeArchive(selection)) {
+      return { kind: 'tree', tree: (await request.trees.obtain(session, archive, { onWarning: log.warning, signal: request.signal })).tree };
+    }
     const builder = new ArchiveTreeBuilder(session);
     await builder.addArchive(archive, { ...selection, onWarning: log.warning, signal: request.signal });
     return { kind: 'tree', tree: builder.finish() };
@@ -61,7 +66,7 @@ export async function mountArchives(session: RepositorySession, request: MountRe
   const { options, log } = request;
   const layout = await layoutFor(session, request);
   const fs = new ArchiveFileSystem({ repository: session.repository, codec: session.codec, key: session.key, manifest: session.manifest }, layout, {
-    mount: options, numericIds: request.numericIds, selection: request.selection, dataCacheEntries: request.dataCacheEntries,
+    mount: options, numericIds: request.numericIds, selection: request.selection, trees: request.trees, dataCacheEntries: request.dataCacheEntries,
     warn: log.warning, debug: log.debug,
   });
   let fd: number;

@@ -15,6 +15,7 @@ import type { ArchiveSource } from '../archive/archive-reader.js';
 import { loadArchiveMeta, type LoadedArchiveMeta } from '../archive/archive-meta.js';
 import { ArchiveDoesNotExist } from '../archive/errors.js';
 import type { LogSink } from '../progress.js';
+import type { RemoteOptions } from '../remote/remote-repository.js';
 
 export interface WebRepositoryOptions {
   env: Env;
@@ -23,6 +24,8 @@ export interface WebRepositoryOptions {
   passphrase: PassphraseOptions;
   confirm: Confirm;
   log?: LogSink;
+  /** For ssh:// repositories: remote shell, remote path, upload limits, server log lines. */
+  remote?: RemoteOptions;
 }
 
 /** How long an idle store stays open (and locked) after the last reader, to spare re-opening. */
@@ -54,6 +57,7 @@ export class WebRepository {
   static async open(location: Location, options: WebRepositoryOptions): Promise<WebRepository> {
     const session = await RepositorySession.open(location, {
       env: options.env, exclusive: false, lockWait: options.lockWait, operations: ['read'], passphrase: options.passphrase, confirm: options.confirm,
+      ...(options.remote ? { remote: options.remote } : {}),
     });
     try {
       return new WebRepository(location, session.repository.id.toString('hex'), session.key, session.codec, session.security, session.logicallyEncrypted, options);
@@ -78,7 +82,7 @@ export class WebRepository {
 
   /**
    * The manifest entry of archive `name`, from the manifest as read at most `maxAgeMs` ago (or
-   * read now): listings served from an index then need no repository access at all.
+   * read now): listings served from a saved archive tree then need no repository access at all.
    */
   async archiveEntry(name: string, maxAgeMs = 5000): Promise<{ name: string; id: Buffer; time: string }> {
     const known = this.#archives;
@@ -157,7 +161,10 @@ export class WebRepository {
   }
 
   async #openStore(): Promise<OpenStore> {
-    const repository: Repository = await openStore(this.location, { env: this.options.env, exclusive: false, lockWait: this.options.lockWait, confirm: this.options.confirm });
+    const repository: Repository = await openStore(this.location, {
+      env: this.options.env, exclusive: false, lockWait: this.options.lockWait, confirm: this.options.confirm,
+      ...(this.options.remote ? { remote: this.options.remote } : {}),
+    });
     try {
       const manifest = Manifest.fromEnvelope(await repository.get(MANIFEST_ID), this.key, this.codec, ['read']);
       this.#archives = { map: manifest.archives, at: Date.now() };

@@ -1,57 +1,57 @@
-// Everything the server keeps per repository: the handle (key, shared-lock reads), the item
-// indexes in the local cache, recently read item-stream chunks, and the statistics job's result.
+// Everything the server keeps per repository: the handle (key, shared-lock reads), the archive
+// trees (src/archive/tree) kept in the local cache, and the statistics job's result.
 import type { ArchiveSource } from '../archive/archive-reader.js';
-import type { LoadedArchiveMeta } from '../archive/archive-meta.js';
-import type { Item } from '../archive/item.js';
+import { NO_ENTRY, type ArchiveTree, type ItemSource } from '../archive/tree/index.js';
 import type { Env } from '../cache/paths.js';
 import { WebError } from './errors.js';
-import { FLAG_HARDLINK, FLAG_IMPLICIT, type ArchiveIndex } from './item-index/index-format.js';
-import { buildArchiveIndex } from './item-index/index-builder.js';
-import { IndexStore } from './item-index/index-store.js';
-import { ItemReader } from './item-index/item-at.js';
 import type { JobControl, Jobs, JobState } from './jobs.js';
 import { archivesByTime, repositoryGrowth, type RepositoryGrowth } from './repository-summary.js';
 import type { WebRepository } from './repository-handle.js';
+import { TreeStore } from './tree-store.js';
 
-/** An archive's index, or the job building it. */
-export type IndexLookup = { index: ArchiveIndex; job?: undefined } | { index?: undefined; job: JobState };
+/** An archive's tree, or the job building it. */
+export type TreeLookup = { tree: ArchiveTree; job?: undefined } | { tree?: undefined; job: JobState };
 
 export class ServedRepository {
-  readonly indexes: IndexStore;
-  readonly items = new ItemReader();
+  readonly trees: TreeStore;
   #growth: RepositoryGrowth | null = null;
 
   constructor(readonly number: number, readonly handle: WebRepository, env: Env, private readonly jobs: Jobs) {
-    this.indexes = new IndexStore(handle.idHex, env);
+    // Items of a loaded tree are read with the repository open (shared lock) only for that read.
+    const itemSource: ItemSource = {
+      metadataChunk: (id) => handle.read(async (source) => source.codec.unpack(id, await source.repository.get(id))),
+    };
+    this.trees = new TreeStore(handle.idHex, env, itemSource);
   }
 
-  /** The index of archive `name`; when missing, a job builds it and is returned instead. */
-  async index(source: ArchiveSource, name: string): Promise<IndexLookup> {
-    const archive = await this.handle.archive(source, name);
-    const hex = archive.id.toString('hex');
-    const index = this.indexes.load(hex);
-    if (index !== null) return { index };
-    return { job: this.buildIndexes([name]) };
+  /** The tree of archive `name`; when missing, a job builds it and is returned instead. */
+  async tree(source: ArchiveSource, name: string): Promise<TreeLookup> {
+    const entry = source.manifest.archives.get(name);
+    const tree = entry === undefined ? null : this.trees.load(entry.id.toString('hex'));
+    if (tree !== null) return { tree };
+    // An unknown name fails here with borg's message.
+    await this.handle.archive(source, name);
+    return { job: this.buildTrees([name]) };
   }
 
-  /** The indexes of `names` (all archives when omitted), or the job building the missing ones. */
-  async allIndexes(source: ArchiveSource, names?: string[]): Promise<{ indexes: ArchiveIndex[]; job?: JobState }> {
+  /** The trees of `names` (all archives when omitted), or the job building the missing ones. */
+  async allTrees(source: ArchiveSource, names?: string[]): Promise<{ trees: Array<{ archive: string; time: string; tree: ArchiveTree }>; job?: JobState }> {
     const wanted = names ?? archivesByTime(source).map((a) => a.name);
-    const indexes: ArchiveIndex[] = [];
+    const trees: Array<{ archive: string; time: string; tree: ArchiveTree }> = [];
     const missing: string[] = [];
     for (const name of wanted) {
-      const archive = await this.handle.archive(source, name);
-      const index = this.indexes.load(archive.id.toString('hex'));
-      if (index === null) missing.push(name);
-      else indexes.push(index);
+      const entry = source.manifest.archives.get(name);
+      const tree = entry === undefined ? null : this.trees.load(entry.id.toString('hex'));
+      if (tree === null) missing.push(name);
+      else trees.push({ archive: name, time: entry!.time, tree });
     }
-    if (missing.length > 0) return { indexes, job: this.buildIndexes(missing) };
-    this.indexes.prune(new Set([...source.manifest.archives.values()].map((a) => a.id.toString('hex'))));
-    return { indexes };
+    if (missing.length > 0) return { trees, job: this.buildTrees(missing) };
+    this.trees.prune(new Set([...source.manifest.archives.values()].map((a) => a.id.toString('hex'))));
+    return { trees };
   }
 
-  /** One job building the indexes of `names` that are missing. */
-  buildIndexes(names: string[]): JobState {
+  /** One job building the trees of `names` that are missing. */
+  buildTrees(names: string[]): JobState {
     const key = `index ${this.number} ${names.join('\0')}`;
     const title = names.length === 1 ? `Indexing ${names[0]}` : `Indexing ${names.length} archives`;
     return this.jobs.start('index', key, title, (control) => this.#build(names, control));
@@ -62,9 +62,9 @@ export class ServedRepository {
       for (const [n, name] of names.entries()) {
         const archive = await this.handle.archive(source, name);
         const prefix = names.length > 1 ? `${name} (${n + 1}/${names.length}): ` : '';
-        await this.indexes.obtain(archive.id.toString('hex'), () => buildArchiveIndex(source, archive, (done, total, items) => {
-          control.progress(done, total, `${prefix}${items} items`);
-        }, control.signal));
+        await this.trees.obtain(source, archive, {
+          onProgress: (done, total, entries) => control.progress(done, total, `${prefix}${entries} items`), signal: control.signal,
+        });
       }
     });
   }
@@ -79,24 +79,11 @@ export class ServedRepository {
     return { growth: null, job };
   }
 
-  /** The entry of `path` in `index`; 404 when there is none. */
-  entry(index: ArchiveIndex, path: string): number {
-    const entry = index.lookup(path);
-    if (entry === null) throw new WebError(404, `No such path in archive ${index.header.archive}: ${path}`);
+  /** The entry of `path` in `tree` of archive `archive` ('' is the root); 404 when there is none. */
+  entry(tree: ArchiveTree, archive: string, path: string): number {
+    const entry = tree.find(path);
+    if (entry === NO_ENTRY) throw new WebError(404, `No such path in archive ${archive}: ${path}`);
     return entry;
   }
-
-  /** The full item of `entry`, null for a directory that only deeper paths imply. */
-  async item(source: ArchiveSource, archive: LoadedArchiveMeta, index: ArchiveIndex, entry: number): Promise<Item | null> {
-    if (entry < 0 || index.cols.flags[entry]! & FLAG_IMPLICIT) return null;
-    return this.items.read(source, archive, index.cols.chunk[entry]!, index.cols.offset[entry]!);
-  }
-
-  /** The item holding the contents of `entry` (a hard link slave's master). */
-  async contentItem(source: ArchiveSource, archive: LoadedArchiveMeta, index: ArchiveIndex, entry: number): Promise<Item | null> {
-    const item = await this.item(source, archive, index, entry);
-    if (item === null || !(index.cols.flags[entry]! & FLAG_HARDLINK) || item.source === undefined) return item;
-    const master = index.lookup(item.source);
-    return master === null ? item : this.item(source, archive, index, master);
-  }
 }
+

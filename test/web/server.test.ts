@@ -130,8 +130,8 @@ describe('browsing', () => {
     assert.equal((await getJson(server, '/api/repos/0/archives/nope/dir')).status, 404);
   });
 
-  test('index files are private (0600 in a 0700 directory)', () => {
-    const root = join(fixture.env.BORG_BASE_DIR, '.cache/borg/web-index');
+  test('archive tree files are private (0600 in a 0700 directory)', () => {
+    const root = join(fixture.env.BORG_BASE_DIR, '.cache/borg/archive-trees');
     const [repoDir] = readdirSync(root);
     assert.equal(statSync(join(root, repoDir!)).mode & 0o777, 0o700);
     const files = readdirSync(join(root, repoDir!));

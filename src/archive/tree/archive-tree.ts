@@ -4,7 +4,7 @@
 // Directories the archive does not contain but whose contents it does (and the root) are
 // synthetic: their attributes are for the caller to choose. A hard link is an entry of its own
 // whose `resolve` is the entry of the file it links to (that one carries the link count).
-import { decodeFsBytes } from '../../format/surrogate-escape.js';
+import { decodeFsBytes, encodeFsString } from '../../format/surrogate-escape.js';
 import { itemFromMsg, S_IFDIR, type Item } from '../item.js';
 import type { ItemStore } from './item-store.js';
 import type { NameIndex } from './name-index.js';
@@ -23,6 +23,11 @@ export class ArchiveTree {
     private readonly owners: readonly string[],
     private readonly store: ItemStore,
   ) {}
+
+  /** What the tree is made of, for its cache file (tree-file.ts). */
+  get parts(): { tables: TreeTables; names: NameIndex; owners: readonly string[]; store: ItemStore } {
+    return { tables: this.t, names: this.names, owners: this.owners, store: this.store };
+  }
 
   /** Number of entries, the root included. */
   get count(): number {
@@ -58,6 +63,15 @@ export class ArchiveTree {
     return this.t.heap.subarray(this.t.nameStart[e]!, this.t.nameStart[e + 1]!);
   }
 
+  /** The entry's name as text (undecodable bytes as lone surrogates); ASCII names without a decoder. */
+  nameText(e: number): string {
+    const heap = this.t.heap;
+    const start = this.t.nameStart[e]!;
+    const end = this.t.nameStart[e + 1]!;
+    for (let i = start; i < end; i++) if (heap[i]! >= 0x80) return decodeFsBytes(heap.subarray(start, end));
+    return heap.toString('latin1', start, end);
+  }
+
   /** The path from the root, as bytes ("dir/sub/name"). */
   path(e: number): Buffer {
     const parts: Buffer[] = [];
@@ -71,6 +85,19 @@ export class ArchiveTree {
   /** The entry holding the attributes and content: the linked file for a hard link, else `e`. */
   resolve(e: number): number {
     return this.t.flags[e]! & ENTRY_FLAGS.LINK ? this.t.locOffset[e]! : e;
+  }
+
+  /** A hard link to another entry of the tree (`resolve` gives it). */
+  isLink(e: number): boolean {
+    return (this.t.flags[e]! & ENTRY_FLAGS.LINK) !== 0;
+  }
+
+  /** 16 hex digits summarising the (resolved) entry's chunk list, '' when it has no contents. */
+  contentDigest(e: number): string {
+    const r = this.resolve(e);
+    const hi = this.t.digest[2 * r]!;
+    const lo = this.t.digest[2 * r + 1]!;
+    return hi === 0 && lo === 0 ? '' : hi.toString(16).padStart(8, '0') + lo.toString(16).padStart(8, '0');
   }
 
   isSynthetic(e: number): boolean {
@@ -160,13 +187,19 @@ export class ArchiveTree {
 
   /** The entry at `path` ("a/b/c" bytes or text with surrogate escapes), or NO_ENTRY. */
   find(path: string | Uint8Array): number {
-    const bytes = typeof path === 'string' ? Buffer.from(path) : Buffer.from(path);
+    const bytes = typeof path === 'string' ? encodeFsString(path) : Buffer.from(path);
     let e = this.root;
     for (const part of splitPath(bytes)) {
       e = this.lookup(this.resolve(e), part);
       if (e === NO_ENTRY) return NO_ENTRY;
     }
     return e;
+  }
+
+  /** The entry's own item: for a hard link the link's item (its `source` names the file), else `item(e)`. */
+  async ownItem(e: number): Promise<Item | null> {
+    const own = this.t.linkItem.get(e);
+    return own === undefined ? this.item(e) : itemFromMsg(await this.store.load(own));
   }
 
   /** The entry's path as text (undecodable bytes as lone surrogates). */

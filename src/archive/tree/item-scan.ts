@@ -368,3 +368,56 @@ export function chunkIdsAt(buf: Buffer, at: number): Buffer[] {
   }
   return ids;
 }
+
+/**
+ * A 64-bit summary of a chunk list, to tell contents apart (the web's path history): the first 8
+ * bytes of every id (ids are keyed MACs, so uniformly spread) mixed in order. Written as two
+ * words at `out[2 * e]`; both 0 for an empty or missing list.
+ */
+export class ChunkDigest {
+  #h1 = 0;
+  #h2 = 0;
+  #n = 0;
+
+  reset(): void {
+    this.#h1 = 0x9e3779b9;
+    this.#h2 = 0x85ebca6b;
+    this.#n = 0;
+  }
+
+  add(id: Uint8Array, at = 0): void {
+    const a = (id[at]! | (id[at + 1]! << 8) | (id[at + 2]! << 16) | (id[at + 3]! << 24)) >>> 0;
+    const b = (id[at + 4]! | (id[at + 5]! << 8) | (id[at + 6]! << 16) | (id[at + 7]! << 24)) >>> 0;
+    this.#h1 = Math.imul((this.#h1 ^ a) >>> 0, 0x01000193) ^ (this.#h2 >>> 13);
+    this.#h2 = Math.imul((this.#h2 ^ b) >>> 0, 0x5bd1e995) ^ (this.#h1 >>> 15);
+    this.#n += 1;
+  }
+
+  write(out: Uint32Array, e: number): void {
+    let h1 = this.#n === 0 ? 0 : this.#h1 >>> 0;
+    const h2 = this.#n === 0 ? 0 : (this.#h2 ^ this.#n) >>> 0;
+    if (this.#n !== 0 && h1 === 0 && h2 === 0) h1 = 1;
+    out[2 * e] = h1;
+    out[2 * e + 1] = h2;
+  }
+}
+
+/** Feeds the ids of the chunk list that starts at `at` of `buf` to `digest` (no copies). */
+export function digestChunksAt(buf: Buffer, at: number, digest: ChunkDigest): void {
+  digest.reset();
+  if (at < 0) return;
+  let pos = at;
+  const header = buf[pos++]!;
+  let n: number;
+  if ((header & 0xf0) === 0x90) n = header & 0x0f;
+  else if (header === 0xdc) { n = buf.readUInt16BE(pos); pos += 2; }
+  else { n = buf.readUInt32BE(pos); pos += 4; }
+  for (let i = 0; i < n; i++) {
+    pos += 1; // fixarray(3)
+    const raw = buf[pos]!;
+    pos += raw === 0xd9 ? 2 : raw === 0xda ? 3 : 5;
+    digest.add(buf, pos);
+    pos += 32;
+    for (let k = 0; k < 2; k++) pos += 1 + (INT_WIDTH[buf[pos]!] ?? 0);
+  }
+}

@@ -2,7 +2,9 @@
 // columns and remembers, per entry, the metadata chunk and offset its item starts at. Reading an
 // item (for its chunk list, xattrs or symlink target) fetches that chunk again, through a small
 // cache, as borg's mount does. Items that span two metadata chunks (about one per chunk) are kept
-// whole, as bytes, in a heap of their own.
+// whole, as bytes, in a heap of their own. The chunks come from an item source the caller
+// provides, so that a tree loaded from its cache file needs no open repository until an item is
+// read (the web opens one on demand, the mount passes its session).
 import type { ObjectCodec } from '../../crypto/object-codec.js';
 import { decodeAt, type MsgValue } from '../../format/msgpack.js';
 import type { Repository } from '../../repository/repository.js';
@@ -18,14 +20,34 @@ export interface ItemLocation {
   spanning: boolean;
 }
 
+/** Where a tree reads the plaintext of its archives' metadata (item stream) chunks. */
+export interface ItemSource {
+  metadataChunk(id: Buffer): Promise<Buffer>;
+}
+
+/** The item source of an open repository. */
+export function repositoryItemSource(source: { repository: Repository; codec: ObjectCodec }): ItemSource {
+  return { metadataChunk: async (id) => source.codec.unpack(id, await source.repository.get(id)) };
+}
+
 export class ItemStore {
   /** Ids of the metadata chunks of every archive in the tree, numbered in the order added. */
-  readonly chunkIds: Buffer[] = [];
-  #spanning = Buffer.allocUnsafe(0);
-  #spanningUsed = 0;
+  readonly chunkIds: Buffer[];
+  #spanning: Buffer;
+  #spanningUsed: number;
   readonly #cache = new Map<number, Promise<Buffer>>();
 
-  constructor(private readonly source: { repository: Repository; codec: ObjectCodec }) {}
+  /** A new store, or (with `chunkIds` and `spanning`) one loaded from a tree file. */
+  constructor(private readonly source: ItemSource, chunkIds: Buffer[] = [], spanning: Buffer = Buffer.allocUnsafe(0)) {
+    this.chunkIds = chunkIds;
+    this.#spanning = spanning;
+    this.#spanningUsed = spanning.length;
+  }
+
+  /** The bytes of the spanning items (after `finish`). */
+  get spanning(): Buffer {
+    return this.#spanning.subarray(0, this.#spanningUsed);
+  }
 
   addChunk(id: Buffer): number {
     this.chunkIds.push(id);
@@ -63,7 +85,7 @@ export class ItemStore {
       return pending;
     }
     const id = this.chunkIds[index]!;
-    pending = this.source.repository.get(id).then((envelope) => this.source.codec.unpack(id, envelope));
+    pending = this.source.metadataChunk(id);
     pending.catch(() => this.#cache.delete(index));
     this.#cache.set(index, pending);
     if (this.#cache.size > CACHED_CHUNKS) this.#cache.delete(this.#cache.keys().next().value!);

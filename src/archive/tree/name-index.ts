@@ -14,10 +14,25 @@ function hashName(parent: number, heap: Uint8Array, start: number, end: number):
 
 export class NameIndex {
   /** Entry + 1 per slot; 0 = empty. */
-  #slots = new Uint32Array(64);
+  #slots: Uint32Array = new Uint32Array(64);
   #used = 0;
 
   constructor(private readonly tables: TreeTables) {}
+
+  /** The hash table as it is (saved in tree files: loading skips rehashing every name). */
+  get slots(): Uint32Array {
+    return this.#slots;
+  }
+
+  /** An index over `tables` with the saved `slots` (a power of two in length). */
+  static fromSlots(tables: TreeTables, slots: Uint32Array): NameIndex {
+    const index = new NameIndex(tables);
+    index.#slots = slots;
+    let used = 0;
+    for (let i = 0; i < slots.length; i++) if (slots[i] !== 0) used += 1;
+    index.#used = used;
+    return index;
+  }
 
   /** The child of `parent` named by `name[start, end)` of `bytes`, or NO_ENTRY. */
   find(parent: number, bytes: Uint8Array, start = 0, end = bytes.length): number {

@@ -15,8 +15,8 @@ import type { LoadedArchiveMeta } from '../archive-meta.js';
 import { itemFromMsg, S_IFDIR } from '../item.js';
 import type { PatternMatcher } from '../patterns/index.js';
 import { ArchiveTree } from './archive-tree.js';
-import { chunkIdsAt, ItemScanner, NeedMoreBytes, type ScannedItem } from './item-scan.js';
-import { ItemStore, type ItemLocation } from './item-store.js';
+import { ChunkDigest, chunkIdsAt, digestChunksAt, ItemScanner, NeedMoreBytes, type ScannedItem } from './item-scan.js';
+import { ItemStore, repositoryItemSource, type ItemLocation, type ItemSource } from './item-store.js';
 import { NameIndex } from './name-index.js';
 import { ENTRY_FLAGS, NO_ENTRY, TreeTables } from './tree-tables.js';
 import { versionedName, type VersionsIndex } from './versions.js';
@@ -46,6 +46,8 @@ export interface AddArchiveOptions extends TreeSelection {
   /** Items that cannot be placed (a hard link whose file is missing, a path with ".."). */
   onWarning?: ((message: string) => void) | undefined;
   signal?: AbortSignal | undefined;
+  /** Called after each metadata chunk: chunks read of `total`, entries in the tree so far. */
+  onProgress?: ((done: number, total: number, entries: number) => void) | undefined;
 }
 
 /** A file a hard link may name in `source`: its entry, and its chunk ids when versions need them. */
@@ -60,6 +62,8 @@ interface UnselectedMaster {
   size: number;
   damaged: boolean;
   chunkIds: Buffer[] | undefined;
+  /** Its content digest (two words, see ChunkDigest). */
+  digest: Uint32Array;
 }
 
 /** Per-archive state: hard link groups are resolved within one archive. */
@@ -145,10 +149,12 @@ export class ArchiveTreeBuilder {
   #lastDirPath: Buffer | null = null;
   #lastDir = 0;
   /** Where the item being added is: its bytes and the metadata chunk they are in. */
-  readonly #current: { buf: Buffer; start: number; end: number; chunk: number; chunkStart: number } = { buf: EMPTY, start: 0, end: 0, chunk: 0, chunkStart: 0 };
+  readonly #current: { buf: Buffer; start: number; end: number; chunk: number; chunkStart: number; generic: boolean } = { buf: EMPTY, start: 0, end: 0, chunk: 0, chunkStart: 0, generic: false };
+  readonly #digest = new ChunkDigest();
 
-  constructor(private readonly source: ArchiveSource) {
-    this.#store = new ItemStore(source);
+  /** Reads item streams from `source`; the finished tree reads items through `itemSource` (default: `source`'s repository). */
+  constructor(private readonly source: ArchiveSource, itemSource: ItemSource = repositoryItemSource(source)) {
+    this.#store = new ItemStore(itemSource);
     const root = this.#t.add(NO_ENTRY, EMPTY);
     this.#t.mode[root] = SYNTHETIC_DIR_MODE;
     this.#t.flags[root] = ENTRY_FLAGS.SYNTHETIC;
@@ -196,8 +202,10 @@ export class ArchiveTreeBuilder {
         current.end = end;
         current.chunk = chunk;
         current.chunkStart = chunkStart;
+        current.generic = scanner.generic;
         this.#addItem(item, chunkIds, pass);
       }
+      options.onProgress?.(index, ids.length, this.#t.count);
     }
     if (carry !== null) throw new BorgError('Archive item stream is truncated: it ends inside an item', { code: 'IntegrityError' });
   }
@@ -227,7 +235,7 @@ export class ArchiveTreeBuilder {
       if (pass.partial && hardlinkable && item.hardlinkMaster !== false && item.source === undefined) {
         pass.unselected.set(pathBytes.toString('latin1'), {
           location: this.#locate(), size: this.#contentSize(item), damaged: item.damaged,
-          chunkIds: pass.options.versions !== undefined ? chunkIds() : undefined,
+          chunkIds: pass.options.versions !== undefined ? chunkIds() : undefined, digest: this.#writeDigest(new Uint32Array(2), 0, item, chunkIds),
         });
       }
       return;
@@ -245,7 +253,7 @@ export class ArchiveTreeBuilder {
     if (isDir) {
       const existing = this.#findPath(parts);
       if (existing !== NO_ENTRY) {
-        this.#setAttributes(existing, item, this.#locate());
+        this.#setAttributes(existing, item, this.#locate(), chunkIds);
         return;
       }
     }
@@ -278,12 +286,14 @@ export class ArchiveTreeBuilder {
     }
     if (link !== undefined) {
       this.#makeLink(e, link.entry);
+      this.#t.linkItem.set(e, this.#locate());
       return;
     }
-    this.#setAttributes(e, item, this.#locate());
+    this.#setAttributes(e, item, this.#locate(), chunkIds);
     if (adopted !== undefined) {
       this.#t.contentFrom.set(e, adopted.location);
       this.#t.size[e] = adopted.size;
+      this.#t.digest.set(adopted.digest, 2 * e);
       if (adopted.damaged) this.#t.flags[e]! |= ENTRY_FLAGS.DAMAGED;
       pass.masters.set(sourceKey!, { entry: e, chunkIds: adopted.chunkIds });
       pass.unselected.delete(sourceKey!);
@@ -306,8 +316,22 @@ export class ArchiveTreeBuilder {
     return item.size ?? item.chunkSizes;
   }
 
-  #setAttributes(e: number, item: ScannedItem, location: ItemLocation): void {
+  /** Writes the content digest of the item being added to `out[2 * e]` (read from its bytes, no copies); returns `out`. */
+  #writeDigest(out: Uint32Array, e: number, item: ScannedItem, chunkIds: ChunkIds): Uint32Array {
+    const digest = this.#digest;
+    if (this.#current.generic) {
+      digest.reset();
+      for (const id of chunkIds() ?? []) digest.add(id);
+    } else {
+      digestChunksAt(this.#current.buf, item.chunksAt, digest);
+    }
+    digest.write(out, e);
+    return out;
+  }
+
+  #setAttributes(e: number, item: ScannedItem, location: ItemLocation, chunkIds: ChunkIds): void {
     const t = this.#t;
+    this.#writeDigest(t.digest, e, item, chunkIds);
     const type = item.mode & S_IFMT;
     t.mode[e] = item.mode;
     t.uid[e] = item.uid;
@@ -326,6 +350,7 @@ export class ArchiveTreeBuilder {
     if (item.rdev !== undefined && (type === S_IFCHR || type === S_IFBLK)) t.rdev.set(e, item.rdev);
     else t.rdev.delete(e);
     t.contentFrom.delete(e);
+    t.linkItem.delete(e);
     // A later archive's item replaces the entry: its links are counted afresh.
     t.nlink.delete(e);
   }
@@ -381,8 +406,8 @@ export class ArchiveTreeBuilder {
 }
 
 /** Builds the tree of one archive. */
-export async function buildArchiveTree(source: ArchiveSource, archive: LoadedArchiveMeta, options: AddArchiveOptions = {}): Promise<ArchiveTree> {
-  const builder = new ArchiveTreeBuilder(source);
+export async function buildArchiveTree(source: ArchiveSource, archive: LoadedArchiveMeta, options: AddArchiveOptions = {}, itemSource?: ItemSource): Promise<ArchiveTree> {
+  const builder = new ArchiveTreeBuilder(source, itemSource);
   await builder.addArchive(archive, options);
   return builder.finish();
 }

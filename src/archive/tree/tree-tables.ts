@@ -60,11 +60,15 @@ export class TreeTables {
   /** Where the item is: metadata chunk number and offset in its plaintext (or offset in the spanning heap). */
   locChunk = new Uint32Array(16);
   locOffset = new Uint32Array(16);
+  /** 64 bits (two words) per entry summarising its chunk ids, to tell contents apart; 0 for none (item-scan.ts). */
+  digest = new Uint32Array(32);
   readonly rdev = new Map<number, number>();
   /** Link counts above one (hard link groups). */
   readonly nlink = new Map<number, number>();
   /** Entries whose chunks are those of another item (a hard link group whose first item was not selected). */
   readonly contentFrom = new Map<number, { chunk: number; offset: number; spanning: boolean }>();
+  /** Where a hard link's own item is (its `locOffset` holds the entry it links to). */
+  readonly linkItem = new Map<number, { chunk: number; offset: number; spanning: boolean }>();
 
   /** Children of each entry as a range of `childList` (filled by `finish`). */
   childStart = new Uint32Array(0);
@@ -93,6 +97,8 @@ export class TreeTables {
     this.uid[e] = 0;
     this.gid[e] = 0;
     this.size[e] = 0;
+    this.digest[2 * e] = 0;
+    this.digest[2 * e + 1] = 0;
     return e;
   }
 
@@ -112,12 +118,18 @@ export class TreeTables {
     this.flags = grow(this.flags, capacity);
     this.locChunk = grow(this.locChunk, capacity);
     this.locOffset = grow(this.locOffset, capacity);
+    this.digest = grow(this.digest, 2 * capacity);
   }
 
   /** Sets a time column of entry `e` from the signed high and unsigned low 32 bits of its ns value. */
   setTime(column: Int32Array, e: number, high: number, low: number): void {
     column[2 * e + LOW] = low | 0;
     column[2 * e + HIGH] = high;
+  }
+
+  /** Points the 32-bit time views at the time columns (after they were replaced, e.g. loaded from a file). */
+  timeViews(): void {
+    this.#timeViews();
   }
 
   #timeViews(): void {
@@ -144,6 +156,7 @@ export class TreeTables {
     this.flags = trim(this.flags, n);
     this.locChunk = trim(this.locChunk, n);
     this.locOffset = trim(this.locOffset, n);
+    this.digest = trim(this.digest, 2 * n);
     if (this.heap.length !== this.heapUsed) this.heap = Buffer.from(this.heap.subarray(0, this.heapUsed));
     // Counting sort by parent: childStart[p]..childStart[p + 1] are the children of p.
     const start = new Uint32Array(n + 1);

@@ -2,6 +2,7 @@
 // archive of a repository, as a read-only FUSE file system. In the background by default (the
 // command returns once the file system is mounted), in the foreground with -f, where Ctrl-C
 // unmounts. The serving process holds the repository lock until it ends.
+import { ArchiveTreeCache } from '../../archive/tree/index.js';
 import { BorgError } from '../../errors.js';
 import { parseMountOptions } from '../../mount/mount-options.js';
 import { mountArchives } from '../../mount/mount-archives.js';
@@ -108,6 +109,7 @@ export const mountCommand = defineCommand<MountArgs>({
         options,
         numericIds: args.numericIds,
         selection: { matcher, stripComponents: args.stripComponents, considerPartFiles: ctx.common.considerPartFiles },
+        trees: new ArchiveTreeCache(session.repository.id.toString('hex'), ctx.env),
         dataCacheEntries: cacheEntries,
         log: { warning: (m) => ctx.logger.warning(m), error: (m) => ctx.logger.error(m), debug: (m) => ctx.logger.debug(m) },
         signal: ctx.signal,

@@ -25,8 +25,9 @@ The server listens on 127.0.0.1 on a free port unless --listen says otherwise, a
 with a random access token; every request needs that token (the URL sets a cookie). Passphrases
 are asked for here (or taken from BORG_PASSPHRASE etc.) and stay in this process. To listen on any
 other address, set BORG_TS_WEB_TOKEN to a secret of at least ${MIN_TOKEN_LENGTH} characters: the server
-refuses to start without one. Item indexes for search and browsing are kept in the cache
-directory (web-index/). The repository is locked (shared) only while it is being read.`;
+refuses to start without one. Archive trees for search and browsing are kept in the cache
+directory (archive-trees/, shared with borg-ts mount). The repository is locked (shared) only
+while it is being read.`;
 
 function parseListen(text: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(text);
@@ -63,7 +64,7 @@ export const webCommand = defineCommand<WebArgs>({
     try {
       for (const location of locations) {
         repositories.push(await WebRepository.open(location, {
-          env: access.env, lockWait: access.lockWait, passphrase: access.passphrase, confirm: access.confirm, log: ctx.logger,
+          env: access.env, lockWait: access.lockWait, passphrase: access.passphrase, confirm: access.confirm, log: ctx.logger, remote: access.remote,
         }));
       }
     } catch (e) {

@@ -1,4 +1,4 @@
-// The archive browser: directory listings and path lookups from the archive's item index (no
+// The archive browser: directory listings and path lookups from the archive's tree (no
 // repository access once it is built), item details read from the item stream, file contents
 // (preview, download) and whole directories as a streamed tar or zip.
 import { buildMatcher } from '../../archive/patterns/index.js';
@@ -8,8 +8,8 @@ import { fileMode } from '../../archive/file-mode.js';
 import { isRegular, isSymlink, type Item } from '../../archive/item.js';
 import { decodeFsBytes } from '../../format/surrogate-escape.js';
 import { WebError } from '../errors.js';
-import { FLAG_HARDLINK, FLAG_IMPLICIT, type ArchiveIndex } from '../item-index/index-format.js';
-import { entryType } from '../item-index/search.js';
+import type { ArchiveTree } from '../../archive/tree/index.js';
+import { entryType, mtimeMs } from '../search.js';
 import { archivePath, oneOf, optionalNumber } from '../http/request-params.js';
 import { CONTENT_CSP, disposition, responseSink } from '../http/response.js';
 import { HANDLED } from '../http/router.js';
@@ -26,58 +26,65 @@ function imageType(name: string): string | undefined {
   return dot < 0 ? undefined : IMAGE_TYPES[name.slice(dot + 1).toLowerCase()];
 }
 
-/** The archive's index, or (202) the job building it. */
-async function indexOf(ctx: Ctx): Promise<ArchiveIndex | typeof HANDLED> {
+/** The archive's tree, or (202) the job building it. */
+async function treeOf(ctx: Ctx): Promise<ArchiveTree | typeof HANDLED> {
   // Bad paths are refused before anything else happens.
   archivePath(ctx.url.searchParams.get('path'));
   const repository = repositoryOf(ctx);
   const name = ctx.params['archive']!;
   const entry = await repository.handle.archiveEntry(name);
-  const index = repository.indexes.load(entry.id.toString('hex'));
-  if (index !== null) return index;
-  return pending(ctx, repository.buildIndexes([name]));
+  const tree = repository.trees.load(entry.id.toString('hex'));
+  if (tree !== null) return tree;
+  return pending(ctx, repository.buildTrees([name]));
 }
 
-function entryJson(index: ArchiveIndex, e: number, path: string) {
-  const { cols } = index;
+/** What a listing shows of entry `e` (a hard link: with the attributes of the file it links to). */
+function entryJson(tree: ArchiveTree, e: number, path: string) {
+  const r = tree.resolve(e);
+  const implicit = tree.isSynthetic(e);
+  const dir = tree.isDir(r);
   return {
-    name: index.name(e), path, type: entryType(cols.mode[e]!), mode: fileMode(cols.mode[e]!), size: cols.size[e]!,
-    mtime: cols.flags[e]! & FLAG_IMPLICIT ? null : isoFromMs(cols.mtime[e]!),
-    children: index.isDir(e) ? cols.childCount[e]! : 0,
-    implicit: (cols.flags[e]! & FLAG_IMPLICIT) !== 0, hardlink: (cols.flags[e]! & FLAG_HARDLINK) !== 0,
+    name: tree.nameText(e), path, type: entryType(tree.mode(r)), mode: fileMode(tree.mode(r)), size: dir ? 0 : tree.size(r),
+    mtime: implicit ? null : isoFromMs(mtimeMs(tree, e)),
+    children: dir ? tree.childCount(r) : 0,
+    implicit, hardlink: tree.isLink(e),
   };
 }
 
+function compareBig(a: bigint, b: bigint): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 export async function listDirectory(ctx: Ctx): Promise<unknown> {
-  const index = await indexOf(ctx);
-  if (index === HANDLED) return HANDLED;
+  const tree = await treeOf(ctx);
+  if (tree === HANDLED) return HANDLED;
   const repository = repositoryOf(ctx);
+  const archive = ctx.params['archive']!;
   const path = archivePath(ctx.url.searchParams.get('path'));
-  const entry = repository.entry(index, path);
-  if (entry >= 0 && !index.isDir(entry)) throw new WebError(400, `Not a directory: ${path}`);
+  const entry = repository.entry(tree, archive, path);
+  if (!tree.isDir(entry)) throw new WebError(400, `Not a directory: ${path}`);
   const sort = oneOf(ctx.url.searchParams, 'sort', ['name', 'size', 'mtime', 'type'] as const, 'name');
   const descending = oneOf(ctx.url.searchParams, 'order', ['asc', 'desc'] as const, 'asc') === 'desc';
   const offset = optionalNumber(ctx.url.searchParams, 'offset') ?? 0;
   const limit = Math.min(optionalNumber(ctx.url.searchParams, 'limit') ?? 1000, 10000);
-  const { start, count } = index.children(entry);
-  const { cols } = index;
-  // Children are stored sorted by name; directories first, then the chosen key.
-  const order = Array.from({ length: count }, (_, i) => start + i);
-  const dirFirst = (a: number, b: number) => Number(index.isDir(b)) - Number(index.isDir(a));
-  const key = sort === 'size' ? (a: number, b: number) => cols.size[a]! - cols.size[b]!
-    : sort === 'mtime' ? (a: number, b: number) => cols.mtime[a]! - cols.mtime[b]!
-      : sort === 'type' ? (a: number, b: number) => (cols.mode[a]! & 0o170000) - (cols.mode[b]! & 0o170000)
-        : (a: number, b: number) => a - b;
-  order.sort((a, b) => dirFirst(a, b) || (descending ? key(b, a) : key(a, b)) || a - b);
+  // Directories first, then the chosen key, then the name (as bytes); keys read once per entry.
+  const rows = [...tree.children(entry)].map((e) => {
+    const r = tree.resolve(e);
+    const value = sort === 'size' ? tree.size(r) : sort === 'mtime' ? tree.mtimeNs(r) : sort === 'type' ? tree.mode(r) & 0o170000 : 0;
+    return { e, dir: tree.isDir(r) ? 1 : 0, value, name: tree.name(e) };
+  });
+  const key = (a: (typeof rows)[number], b: (typeof rows)[number]) =>
+    typeof a.value === 'bigint' ? compareBig(a.value, b.value as bigint) : a.value - (b.value as number);
+  rows.sort((a, b) => b.dir - a.dir || (descending ? key(b, a) : key(a, b)) || (descending && sort === 'name' ? b.name.compare(a.name) : a.name.compare(b.name)));
   const prefix = path === '' ? '' : `${path}/`;
   return {
-    archive: index.header.archive, path, total: count, offset, limit,
-    entries: order.slice(offset, offset + limit).map((e) => entryJson(index, e, prefix + index.name(e))),
+    archive, path, total: rows.length, offset, limit,
+    entries: rows.slice(offset, offset + limit).map(({ e }) => entryJson(tree, e, prefix + tree.nameText(e))),
   };
 }
 
-function itemJson(item: Item | null, index: ArchiveIndex, entry: number, path: string) {
-  const base = entry < 0 ? { name: '', path: '', type: 'dir', mode: 'drwxr-xr-x', size: 0, mtime: null, children: index.roots().count, implicit: true, hardlink: false } : entryJson(index, entry, path);
+function itemJson(item: Item | null, tree: ArchiveTree, entry: number, path: string) {
+  const base = entry === tree.root ? { name: '', path: '', type: 'dir', mode: 'drwxr-xr-x', size: 0, mtime: null, children: tree.childCount(tree.root), implicit: true, hardlink: false } : entryJson(tree, entry, path);
   if (item === null) return { ...base, item: null };
   return {
     ...base,
@@ -106,35 +113,31 @@ function xattrJson(name: string, value: Buffer | null) {
 }
 
 export async function itemDetails(ctx: Ctx): Promise<unknown> {
-  const index = await indexOf(ctx);
-  if (index === HANDLED) return HANDLED;
+  const tree = await treeOf(ctx);
+  if (tree === HANDLED) return HANDLED;
   const repository = repositoryOf(ctx);
   const path = archivePath(ctx.url.searchParams.get('path'));
-  const entry = repository.entry(index, path);
-  return repository.handle.read(async (source) => {
-    const archive = await repository.handle.archive(source, ctx.params['archive']!);
-    return itemJson(await repository.item(source, archive, index, entry), index, entry, path);
-  });
+  const entry = repository.entry(tree, ctx.params['archive']!, path);
+  // The tree reads the item through its item source (a shared-lock read of the repository); a
+  // hard link shows its own item, which names the file it links to.
+  return itemJson(await tree.ownItem(entry), tree, entry, path);
 }
 
-/** Runs `fn` with the item holding the contents of the file at `path`. */
-async function withFile<T>(ctx: Ctx, index: ArchiveIndex, fn: (item: Item, run: { source: Parameters<typeof fetchChunks>[0] }) => Promise<T>): Promise<T> {
+/** Runs `fn` with the item holding the contents of the file at `path` (a hard link: its file's) and the file's name. */
+async function withFile<T>(ctx: Ctx, tree: ArchiveTree, fn: (item: Item, run: { source: Parameters<typeof fetchChunks>[0]; name: string }) => Promise<T>): Promise<T> {
   const repository = repositoryOf(ctx);
   const path = archivePath(ctx.url.searchParams.get('path'));
-  const entry = repository.entry(index, path);
-  return repository.handle.read(async (source) => {
-    const archive = await repository.handle.archive(source, ctx.params['archive']!);
-    const item = await repository.contentItem(source, archive, index, entry);
-    if (item === null || !isRegular(item)) throw new WebError(400, `Not a regular file: ${path}`);
-    return fn(item, { source });
-  });
+  const entry = repository.entry(tree, ctx.params['archive']!, path);
+  const item = await tree.item(entry);
+  if (item === null || !isRegular(item)) throw new WebError(400, `Not a regular file: ${path}`);
+  const name = path.slice(path.lastIndexOf('/') + 1);
+  return repository.handle.read((source) => fn(item, { source, name }));
 }
 
 export async function preview(ctx: Ctx): Promise<unknown> {
-  const index = await indexOf(ctx);
-  if (index === HANDLED) return HANDLED;
-  return withFile(ctx, index, async (item, { source }) => {
-    const name = item.path.slice(item.path.lastIndexOf('/') + 1);
+  const tree = await treeOf(ctx);
+  if (tree === HANDLED) return HANDLED;
+  return withFile(ctx, tree, async (item, { source, name }) => {
     const size = item.size ?? (item.chunks ?? []).reduce((s, c) => s + c.size, 0);
     const image = imageType(name);
     if (image !== undefined) return { kind: 'image', mime: image, size };
@@ -175,11 +178,10 @@ function isUtf8(data: Buffer): boolean {
 }
 
 export async function content(ctx: Ctx): Promise<unknown> {
-  const index = await indexOf(ctx);
-  if (index === HANDLED) return HANDLED;
+  const tree = await treeOf(ctx);
+  if (tree === HANDLED) return HANDLED;
   const inline = ctx.url.searchParams.get('inline') === '1';
-  return withFile(ctx, index, async (item, { source }) => {
-    const name = item.path.slice(item.path.lastIndexOf('/') + 1);
+  return withFile(ctx, tree, async (item, { source, name }) => {
     const size = item.size ?? (item.chunks ?? []).reduce((s, c) => s + c.size, 0);
     const type = inline ? imageType(name) ?? 'text/plain; charset=utf-8' : 'application/octet-stream';
     ctx.res.writeHead(200, {
@@ -200,14 +202,14 @@ export async function content(ctx: Ctx): Promise<unknown> {
 
 /** A directory (or the whole archive) as a tar (borg's export-tar format) or zip stream. */
 export async function downloadDirectory(ctx: Ctx): Promise<unknown> {
-  const index = await indexOf(ctx);
-  if (index === HANDLED) return HANDLED;
+  const tree = await treeOf(ctx);
+  if (tree === HANDLED) return HANDLED;
   const repository = repositoryOf(ctx);
   const path = archivePath(ctx.url.searchParams.get('path'));
   const format = oneOf(ctx.url.searchParams, 'format', ['tar', 'zip'] as const, 'tar');
-  const entry = repository.entry(index, path);
-  if (entry >= 0 && !index.isDir(entry)) throw new WebError(400, `Not a directory: ${path}`);
   const archiveName = ctx.params['archive']!;
+  const entry = repository.entry(tree, archiveName, path);
+  if (!tree.isDir(entry)) throw new WebError(400, `Not a directory: ${path}`);
   const base = path === '' ? archiveName : path.slice(path.lastIndexOf('/') + 1);
   return repository.handle.read(async (source) => {
     const archive = await repository.handle.archive(source, archiveName);

@@ -1,4 +1,4 @@
-// Across archives: search (from the item indexes), the history of one path, the diff of two
+// Across archives: search (scanning each archive's tree), the history of one path, the diff of two
 // versions of a text file, and the diff of two archives (the library's `diff`, as borg-ts diff
 // --json-lines reports it).
 import { diffArchives } from '../../archive/diff.js';
@@ -8,8 +8,8 @@ import { selectArchives } from '../../archive/archive-selection.js';
 import type { DiffChange } from '../../archive/item-diff.js';
 import { WebError } from '../errors.js';
 import { archivePath, oneOf, optionalNumber, optionalTime, required } from '../http/request-params.js';
-import { entryType, searchIndexes, type EntryType } from '../item-index/search.js';
-import { FLAG_IMPLICIT } from '../item-index/index-format.js';
+import { NO_ENTRY } from '../../archive/tree/index.js';
+import { entryType, mtimeMs, searchTrees, type EntryType } from '../search.js';
 import { archivesByTime } from '../repository-summary.js';
 import { diffHunks } from '../text-diff.js';
 import { isoFromMs, pending, repositoryOf, type Ctx } from './context.js';
@@ -40,15 +40,15 @@ export async function search(ctx: Ctx): Promise<unknown> {
     limit: Math.min(optionalNumber(q, 'limit') ?? 1000, 100000),
   };
   return repository.handle.read(async (source) => {
-    const { indexes, job } = await repository.allIndexes(source, archiveNames(source, q.get('archives')));
+    const { trees, job } = await repository.allTrees(source, archiveNames(source, q.get('archives')));
     if (job !== undefined) return pending(ctx, job);
     const started = performance.now();
-    const result = searchIndexes(indexes, query);
+    const result = searchTrees(trees, query);
     return {
       ...result,
       hits: result.hits.map((h) => ({ ...h, mtime: isoFromMs(h.mtime) })),
       archives: Object.keys(result.perArchive),
-      searched: indexes.length,
+      searched: trees.length,
       milliseconds: Math.round(performance.now() - started),
     };
   });
@@ -59,24 +59,25 @@ export async function history(ctx: Ctx): Promise<unknown> {
   const path = archivePath(required(ctx.url.searchParams, 'path'));
   return repository.handle.read(async (source) => {
     const names = archiveNames(source, ctx.url.searchParams.get('archives'));
-    const { indexes, job } = await repository.allIndexes(source, names);
+    const { trees, job } = await repository.allTrees(source, names);
     if (job !== undefined) return pending(ctx, job);
     let previous: string | null = null;
-    const versions = indexes.map((index) => {
-      const entry = index.lookup(path);
-      const base = { archive: index.header.archive, time: `${index.header.time}Z` };
-      if (entry === null || entry < 0 || index.cols.flags[entry]! & FLAG_IMPLICIT) {
+    const versions = trees.map(({ archive, time, tree }) => {
+      const entry = tree.find(path);
+      const base = { archive, time: `${time}Z` };
+      if (entry === NO_ENTRY || entry === tree.root || tree.isSynthetic(entry)) {
         const changed = previous !== null;
         previous = null;
         return { ...base, present: false, changed };
       }
-      const { cols } = index;
-      const type = entryType(cols.mode[entry]!);
-      const digest = index.digestHex(entry);
-      const signature = `${type} ${cols.size[entry]} ${digest}`;
+      const r = tree.resolve(entry);
+      const type = entryType(tree.mode(r));
+      const size = tree.isDir(r) ? 0 : tree.size(r);
+      const digest = tree.contentDigest(entry);
+      const signature = `${type} ${size} ${digest}`;
       const changed = signature !== previous;
       previous = signature;
-      return { ...base, present: true, changed, type, size: cols.size[entry]!, mtime: isoFromMs(cols.mtime[entry]!), digest };
+      return { ...base, present: true, changed, type, size, mtime: isoFromMs(mtimeMs(tree, entry)), digest };
     });
     return { path, versions };
   });
@@ -85,12 +86,11 @@ export async function history(ctx: Ctx): Promise<unknown> {
 /** Contents of regular file `path` in archive `name`, for text diffs. */
 async function fileText(ctx: Ctx, source: ArchiveSource, name: string, path: string): Promise<string | null> {
   const repository = repositoryOf(ctx);
-  const lookup = await repository.index(source, name);
+  const lookup = await repository.tree(source, name);
   if (lookup.job !== undefined) throw new WebError(409, `Archive ${name} is still being indexed`);
-  const entry = lookup.index.lookup(path);
-  if (entry === null || entry < 0) return null;
-  const archive = await repository.handle.archive(source, name);
-  const item = await repository.contentItem(source, archive, lookup.index, entry);
+  const entry = lookup.tree.find(path);
+  if (entry === NO_ENTRY || entry === lookup.tree.root) return null;
+  const item = await lookup.tree.item(entry);
   if (item === null || !isRegular(item)) throw new WebError(400, `Not a regular file in ${name}: ${path}`);
   const size = (item.chunks ?? []).reduce((s, c) => s + c.size, 0);
   if (size > MAX_DIFF_BYTES) throw new WebError(413, `${path} is too large to compare as text (more than ${MAX_DIFF_BYTES} bytes)`);
@@ -113,7 +113,7 @@ export async function fileDiff(ctx: Ctx): Promise<unknown> {
   const to = required(q, 'to');
   return repository.handle.read(async (source) => {
     for (const name of [from, to]) {
-      const lookup = await repository.index(source, name);
+      const lookup = await repository.tree(source, name);
       if (lookup.job !== undefined) return pending(ctx, lookup.job);
     }
     const oldText = await fileText(ctx, source, from, path);

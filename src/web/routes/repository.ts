@@ -41,11 +41,11 @@ export async function archives(ctx: Ctx): Promise<unknown> {
   });
 }
 
-/** Starts building every missing item index (search and history need them all). */
+/** Starts building every missing archive tree (search and history need them all). */
 export async function buildIndexes(ctx: Ctx): Promise<unknown> {
   const repository = repositoryOf(ctx);
   return repository.handle.read(async (source) => {
-    const { job } = await repository.allIndexes(source);
+    const { job } = await repository.allTrees(source);
     return { job: job ?? null };
   });
 }

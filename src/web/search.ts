@@ -1,11 +1,11 @@
-// Searching item indexes: by name (a shell glob on the last path component, or on the whole path
-// when the glob has a '/'), or by regular expression on the whole path (borg's `re:` dialect,
-// Python syntax), narrowed by size, modification time and type. Cheap numeric tests run first;
-// names are only decoded for entries that pass them.
-import { fnmatchToPythonRegex } from '../../archive/patterns/glob-translate.js';
-import { compilePythonRegex } from '../../archive/patterns/python-re.js';
-import type { ArchiveIndex } from './index-format.js';
-import { FLAG_IMPLICIT } from './index-format.js';
+// The web UI's search language over archive trees (src/archive/tree): by name (a shell glob on
+// the last path component, or on the whole path when the glob has a '/'), or by regular
+// expression on the whole path (borg's `re:` dialect, Python syntax), narrowed by size,
+// modification time and type. Each archive's loaded tree is scanned; cheap numeric tests run
+// first, names are only decoded for entries that pass them.
+import { fnmatchToPythonRegex } from '../archive/patterns/glob-translate.js';
+import { compilePythonRegex } from '../archive/patterns/python-re.js';
+import type { ArchiveTree } from '../archive/tree/index.js';
 
 export type EntryType = 'file' | 'dir' | 'link' | 'other';
 
@@ -47,6 +47,11 @@ export function entryType(mode: number): EntryType {
   }
 }
 
+/** Modification time of a tree entry in ms since the epoch. */
+export function mtimeMs(tree: ArchiveTree, e: number): number {
+  return Number(tree.mtimeNs(tree.resolve(e)) / 1_000_000n);
+}
+
 /** The test for one name or path; throws InvalidRegex/UnsupportedRegex (BorgError) for bad patterns. */
 export function compileQuery(query: SearchQuery): { regex: RegExp; wholePath: boolean } {
   const source = query.mode === 'glob' ? fnmatchToPythonRegex(query.pattern) : query.pattern;
@@ -55,39 +60,44 @@ export function compileQuery(query: SearchQuery): { regex: RegExp; wholePath: bo
   return { regex, wholePath: query.mode === 'regex' || query.pattern.includes('/') };
 }
 
-/** Searches `indexes` (in the order given) for `query`. */
-export function searchIndexes(indexes: readonly ArchiveIndex[], query: SearchQuery): SearchResult {
+/** Searches the trees of `archives` (in the order given) for `query`; hits in archive order. */
+export function searchTrees(archives: ReadonlyArray<{ archive: string; tree: ArchiveTree }>, query: SearchQuery): SearchResult {
   const { regex, wholePath } = compileQuery(query);
   const limit = query.limit ?? 1000;
+  const msBound = (ms: number | undefined) => (ms === undefined ? undefined : BigInt(Math.round(ms)) * 1_000_000n);
+  const afterNs = msBound(query.after);
+  const beforeNs = query.before === undefined ? undefined : msBound(query.before)! + 999_999n;
   const result: SearchResult = { hits: [], truncated: false, perArchive: {} };
-  for (const index of indexes) {
-    const { cols } = index;
+  for (const { archive, tree } of archives) {
     const dirPaths = new Map<number, string>();
-    const dirPath = (entry: number): string => {
-      if (entry < 0) return '';
-      let path = dirPaths.get(entry);
+    const dirPath = (e: number): string => {
+      if (e === tree.root) return '';
+      let path = dirPaths.get(e);
       if (path === undefined) {
-        const parent = dirPath(cols.parent[entry]!);
-        path = parent === '' ? index.name(entry) : `${parent}/${index.name(entry)}`;
-        dirPaths.set(entry, path);
+        const parent = dirPath(tree.parent(e));
+        const name = tree.nameText(e);
+        path = parent === '' ? name : `${parent}/${name}`;
+        dirPaths.set(e, path);
       }
       return path;
     };
-    for (let e = 0; e < index.count; e++) {
-      const size = cols.size[e]!;
-      const mtime = cols.mtime[e]!;
-      const mode = cols.mode[e]!;
-      if (cols.flags[e]! & FLAG_IMPLICIT) continue;
+    for (let e = 1; e < tree.count; e++) {
+      if (tree.isSynthetic(e)) continue;
+      const r = tree.resolve(e);
+      const size = tree.size(r);
       if (query.minSize !== undefined && size < query.minSize) continue;
       if (query.maxSize !== undefined && size > query.maxSize) continue;
-      if (query.after !== undefined && mtime < query.after) continue;
-      if (query.before !== undefined && mtime > query.before) continue;
-      const type = entryType(mode);
+      if (afterNs !== undefined || beforeNs !== undefined) {
+        const mtime = tree.mtimeNs(r);
+        if (afterNs !== undefined && mtime < afterNs) continue;
+        if (beforeNs !== undefined && mtime > beforeNs) continue;
+      }
+      const type = entryType(tree.mode(r));
       if (query.type !== undefined && type !== query.type) continue;
-      const name = index.name(e);
+      const name = tree.nameText(e);
       let path: string | null = null;
       if (wholePath) {
-        const parent = dirPath(cols.parent[e]!);
+        const parent = dirPath(tree.parent(e));
         path = parent === '' ? name : `${parent}/${name}`;
       }
       regex.lastIndex = 0;
@@ -97,11 +107,11 @@ export function searchIndexes(indexes: readonly ArchiveIndex[], query: SearchQue
         return result;
       }
       if (path === null) {
-        const parent = dirPath(cols.parent[e]!);
+        const parent = dirPath(tree.parent(e));
         path = parent === '' ? name : `${parent}/${name}`;
       }
-      result.hits.push({ archive: index.header.archive, path, type, size, mtime });
-      result.perArchive[index.header.archive] = (result.perArchive[index.header.archive] ?? 0) + 1;
+      result.hits.push({ archive, path, type, size, mtime: mtimeMs(tree, e) });
+      result.perArchive[archive] = (result.perArchive[archive] ?? 0) + 1;
     }
   }
   return result;
