@@ -2,7 +2,7 @@
 // items chunker and stored as objects; the archive metadata lists their ids. Reading fetches the
 // chunks in order (pipelined by the repository) and unpacks items as their bytes arrive, so items
 // may span chunk boundaries and memory stays bounded by one chunk plus one item.
-import { Unpacker, type MsgValue } from '../format/msgpack.js';
+import { MsgpackError, Unpacker, type MsgValue } from '../format/msgpack.js';
 import type { ObjectCodec } from '../crypto/object-codec.js';
 import type { Repository } from '../repository/repository.js';
 import { BorgError } from '../errors.js';
@@ -17,7 +17,15 @@ export async function* iterItemMaps(repository: Repository, codec: ObjectCodec, 
   let index = 0;
   for await (const envelope of repository.getMany(itemIds)) {
     unpacker.feed(codec.unpack(itemIds[index++]!, envelope));
-    for (const value of unpacker) yield value;
+    let values: MsgValue[];
+    try {
+      values = [...unpacker];
+    } catch (e) {
+      // Malformed item bytes are damaged (or hostile) archive data, not a bug.
+      if (e instanceof MsgpackError) throw new BorgError(`Archive item stream is damaged: ${e.message}`, { code: 'IntegrityError' });
+      throw e;
+    }
+    yield* values;
   }
   if (unpacker.pending > 0) throw new BorgError('Archive item stream is truncated: it ends inside an item', { code: 'IntegrityError' });
 }

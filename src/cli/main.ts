@@ -90,9 +90,15 @@ function reportError(error: unknown, logger: Logger, mode: ExitCodeMode): number
     logger.debug(stackOf(error));
     return errorExitCode(error, mode);
   }
-  logger.error(localException(error), 'Exception');
+  // An operating-system failure (disk full, I/O error, permissions) is not a bug: one clear line.
+  logger.error(isSystemError(error) ? error.message : localException(error), 'Exception');
   logger.debug(stackOf(error));
   return EXIT_ERROR;
+}
+
+function isSystemError(error: unknown): error is NodeJS.ErrnoException {
+  const e = error as NodeJS.ErrnoException;
+  return error instanceof Error && typeof e.code === 'string' && /^E[A-Z0-9]+$/.test(e.code) && typeof e.syscall === 'string';
 }
 
 /** A bug or an unexpected failure: one line, the trace is for --debug. */

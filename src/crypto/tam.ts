@@ -93,6 +93,11 @@ function unpackLimited(data: Buffer, context: TamContext): MsgMap {
   return value;
 }
 
+/** A hostile TAM may hold any type where the suite name belongs; maps and arrays have no text form. */
+function scalarText(value: MsgValue): string {
+  return typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean' ? String(value) : '<invalid>';
+}
+
 function archiveName(value: MsgMap): string {
   const name = value['name'];
   return Buffer.isBuffer(name) ? name.toString('utf8') : '<unknown>';
@@ -118,7 +123,7 @@ export function unpackAndVerify(key: Key, bytes: Uint8Array, context: TamContext
   delete value['tam'];
   if (!isMap(tam)) throw invalid();
   const type = tam['type'];
-  const suite = type === undefined ? '<none>' : Buffer.isBuffer(type) ? type.toString('latin1') : String(type);
+  const suite = type === undefined ? '<none>' : Buffer.isBuffer(type) ? type.toString('latin1') : scalarText(type);
   if (suite !== TAM_SUITE) {
     if (options.required) throw new TAMUnsupportedSuiteError(suite);
     return { value, verified: false, salt: null };
