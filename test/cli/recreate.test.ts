@@ -163,6 +163,21 @@ describe('borg-ts recreate', () => {
     expectExit(s.borg(['check', '--verify-data', s.repo]), 0, 'check');
   });
 
+  it('a NAME.recreate left by a run killed before the swap is released, and the next run succeeds', async () => {
+    const s = setup();
+    // The state a kill between "save NAME.recreate" and "replace NAME" leaves: both committed.
+    expectExit(await s.ours(['recreate', '--target', 'a.recreate', `${s.repo}::a`, 'tree/docs']), 0, 'left-over');
+    const r = await s.ours(['recreate', `${s.repo}::a`, 'tree/docs']);
+    expectExit(r, 0, 'recreate after the interruption');
+    assert.match(r.stderr.toString(), /Releasing a\.recreate, left over by an interrupted recreate of a/);
+    const names = s.borg(['list', '--short', s.repo]).stdout.toString().trim().split('\n');
+    assert.deepEqual(names, ['a']);
+    assert.ok(listing(s.borg, `${s.repo}::a`).every((l) => l.split(' ')[1]!.startsWith('tree/docs')));
+    expectExit(s.borg(['check', '--verify-data', s.repo]), 0, 'check');
+    // An explicit --target that exists is still refused.
+    expectExit(await s.ours(['recreate', '--target', 'a', `${s.repo}::a`, 'tree/docs']), 2, 'existing --target');
+  });
+
   it('--chunker-params re-chunks with the new params; contents stay identical', async () => {
     const s = setup();
     const before = extracted(s, 'a');

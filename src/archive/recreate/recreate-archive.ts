@@ -60,6 +60,8 @@ export interface RecreateOptions {
   progress?: ProgressSink;
   /** Aborting writes a checkpoint of what was stored and ends the run. */
   signal?: AbortSignal;
+  /** Told when a left-over NAME.recreate of an interrupted run is released before starting again. */
+  onWarning?: (message: string) => void;
 }
 
 export type RecreateOutcome =
@@ -135,7 +137,14 @@ export class Recreater {
     const archive = await openArchive(session, name);
     const target = targetName ?? `${name}.recreate`;
     checkArchiveName(target);
-    if (session.manifest.archives.has(target)) throw new ArchiveAlreadyExists(target);
+    if (session.manifest.archives.has(target)) {
+      // NAME.recreate is only ever our own temporary: one that exists was left by a run killed
+      // between saving it and replacing NAME (NAME is still intact). Release it and start over,
+      // where borg would stop with "already exists" until the user deletes it by hand.
+      if (targetName !== undefined || options.dryRun) throw new ArchiveAlreadyExists(target);
+      options.onWarning?.(`Releasing ${target}, left over by an interrupted recreate of ${name}`);
+      await decrefArchive(session, cache, target, new Statistics());
+    }
 
     const matcher = options.matcher();
     const excludeIfPresent = options.excludeIfPresent ?? [];

@@ -128,6 +128,7 @@ export const recreateCommand = defineCommand<RecreateArgs>({
           ...(args.outputList ? { fileStatus: statusPrinter(ctx, args.filter) } : {}),
           ...(ctx.common.progress ? { progress: ctx.progress } : {}),
           signal: ctx.signal,
+          onWarning: (message) => ctx.logger.warning(message),
         });
         /** Recreates one archive; false ends the run (interrupted). */
         const run = async (archive: string, onUnchanged: () => void): Promise<boolean> => {
