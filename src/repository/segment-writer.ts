@@ -31,6 +31,8 @@ export class SegmentWriter {
   private fh: FileHandle | null = null;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  /** The write of the last flush while it is in progress. */
+  private flushing: Promise<void> | null = null;
 
   constructor(
     private readonly paths: SegmentPaths,
@@ -73,16 +75,28 @@ export class SegmentWriter {
     if (this.pendingBytes >= FLUSH_THRESHOLD) await this.flush();
   }
 
-  /** Hands buffered entries to the OS (no fsync). */
+  /**
+   * Hands buffered entries to the OS (no fsync). A reader calls this too (beforeRead): it must
+   * not return while an earlier flush is still writing, or the reader sees a short segment.
+   */
   async flush(): Promise<void> {
-    if (!this.fh || this.pendingBytes === 0) return;
+    while (this.flushing !== null) await this.flushing;
+    const fh = this.fh;
+    if (!fh || this.pendingBytes === 0) return;
     const buf = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
     this.pending = [];
     this.pendingBytes = 0;
-    let off = 0;
-    while (off < buf.length) {
-      const { bytesWritten } = await this.fh.write(buf, off, buf.length - off, null);
-      off += bytesWritten;
+    this.flushing = (async () => {
+      let off = 0;
+      while (off < buf.length) {
+        const { bytesWritten } = await fh.write(buf, off, buf.length - off, null);
+        off += bytesWritten;
+      }
+    })();
+    try {
+      await this.flushing;
+    } finally {
+      this.flushing = null;
     }
   }
 
