@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { saveFile } from '../platform/save-file.js';
 import { IniFile } from '../repository/ini.js';
 import { Lock } from '../repository/lock.js';
-import { CacheUnusable } from './cache-errors.js';
+import { CacheConfigDamaged, CacheUnusable } from './cache-errors.js';
 
 export const CACHE_CONFIG_VERSION = 1;
 const CACHE = 'cache';
@@ -94,9 +94,9 @@ export class CacheConfig {
     try {
       ini = IniFile.parse(text);
     } catch (e) {
-      throw new CacheUnusable(this.path, (e as Error).message);
+      throw new CacheConfigDamaged(this.path, (e as Error).message);
     }
-    if (!ini.sections.has(CACHE)) throw new CacheUnusable(this.path, 'it does not look like a borg cache config');
+    if (!ini.sections.has(CACHE)) throw new CacheConfigDamaged(this.path, 'it does not look like a borg cache config');
     const version = ini.get(CACHE, 'version');
     if (version === undefined || !/^\s*[+-]?\d+\s*$/.test(version) || Number(version) !== CACHE_CONFIG_VERSION) {
       throw new CacheUnusable(this.path, `cache version ${version ?? '(none)'} is not ${CACHE_CONFIG_VERSION}`);

@@ -9,6 +9,9 @@ export class CacheUnusable extends BorgError {
   }
 }
 
+/** A cache config that exists but cannot be read as one (truncated, bit rot): the cache is rebuilt. */
+export class CacheConfigDamaged extends CacheUnusable {}
+
 /** An archive's item stream does not have the shape cache sync requires (borg's "cache_sync_feed failed"). */
 export class CacheSyncError extends IntegrityError {
   constructor(archiveName: string, reason: string) {

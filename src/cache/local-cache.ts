@@ -15,7 +15,7 @@ import { saveFile } from '../platform/save-file.js';
 import { MessageProgress, SILENT_LOG, SILENT_PROGRESS, type LogSink, type ProgressSink, type WarningSink } from '../progress.js';
 import { CacheConfig } from './cache-config.js';
 import { createCacheDir, readPre12Meta, writePre12Meta, type Pre12Meta } from './cache-dir.js';
-import { CacheUnusable } from './cache-errors.js';
+import { CacheConfigDamaged, CacheUnusable } from './cache-errors.js';
 import { assertSecureWithConfig, securityCheckOf } from './cache-security.js';
 import { cacheSummary, type CacheSummary, type Statistics } from './cache-stats.js';
 import { CacheTransaction } from './cache-transaction.js';
@@ -74,10 +74,38 @@ export class LocalCache implements ChunkCache {
       createCacheDir(path, idHex, filesCacheName(env));
     }
     if (!statSync(path).isDirectory()) throw new CacheUnusable(path, 'it is not a directory');
-    const config = await CacheConfig.open(path, { lockWait: options.lockWait === undefined ? 1 : options.lockWait });
-    const cache = new LocalCache(session, config, options, path);
+    const lockWait = options.lockWait === undefined ? 1 : options.lockWait;
+    // A config that is there but unreadable (truncated, bit rot) is damage, not a foreign cache:
+    // the cache is only a copy of what the repository holds, so rebuild it rather than stop every
+    // backup until someone deletes it by hand (the security dir still guards against replays).
+    const rebuild = async (damage: CacheConfigDamaged) => {
+      (options.warnings ?? NO_WARNINGS).warn({ code: 'BorgWarning', message: `${damage.message}; the cache is rebuilt` });
+      rmSync(path, { recursive: true, force: true });
+      await session.security.assertSecure(check);
+      createCacheDir(path, idHex, filesCacheName(env));
+    };
+    let cache: LocalCache | undefined;
+    for (let attempt = 0; cache === undefined; attempt++) {
+      let config: CacheConfig;
+      try {
+        config = await CacheConfig.open(path, { lockWait });
+      } catch (e) {
+        if (attempt > 0 || !(e instanceof CacheConfigDamaged)) throw e;
+        await rebuild(e);
+        continue;
+      }
+      const opened = new LocalCache(session, config, options, path);
+      try {
+        opened.#rollbackFiles();
+        cache = opened;
+      } catch (e) {
+        await opened.close();
+        if (attempt > 0 || !(e instanceof CacheConfigDamaged)) throw e;
+        await rebuild(e);
+      }
+    }
+    const config = cache.config;
     try {
-      cache.#rollbackFiles();
       await assertSecureWithConfig(session.security, check, config, cache.#previousLocation);
       if (!cache.#compatible()) cache.#wipe();
       cache.#updateCompatibility();
@@ -198,6 +226,7 @@ export class LocalCache implements ChunkCache {
     const c = this.config;
     c.reload();
     const idHex = this.session.repository.id.toString('hex');
+    if (!/^[0-9a-f]{64}$/.test(c.repositoryId)) throw new CacheConfigDamaged(this.path, `its repository id '${c.repositoryId}' is not valid`);
     if (c.repositoryId !== idHex) throw new CacheUnusable(this.path, `it belongs to repository ${c.repositoryId}; delete the cache to rebuild it`);
     this.#previousLocation = c.previousLocation;
     c.previousLocation = this.session.location.canonicalPath();

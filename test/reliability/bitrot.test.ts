@@ -27,6 +27,11 @@ describe('bit rot and truncation', () => {
     });
   });
 
+  it('a truncated cache config: the next backup rebuilds the cache instead of refusing', async () => {
+    const outcome = await bitrotScenario(lab, 'cache-config', 'truncate', new Prng(SEED * 7));
+    assert.deepEqual(outcome.problems, [], `${outcome.file} at ${outcome.at}: ${JSON.stringify(outcome.results)}`);
+  });
+
   it('a bit flip inside a live file chunk: extract does not succeed, check finds it', async () => {
     // Random offsets may land in superseded data; this one surely hits what extract reads.
     const outcome = await bitrotScenario(lab, 'segment', 'flip', new Prng(SEED), { liveChunk: true });
