@@ -1,8 +1,10 @@
 // Ready-made argument and value parsers that several commands share, so that each command file
 // declares a repository location or a count the same way borg's argparse types do.
 
+import { MIN_STORAGE_QUOTA } from '../archive/repository-config.js';
 import { UsageError } from '../errors.js';
 import { parseLocation } from '../remote/location.js';
+import { parseFileSize } from '../repository/ini.js';
 import type { ArgumentSpec, ValueParser } from './command.js';
 
 export interface LocationArgumentOptions {
@@ -43,4 +45,16 @@ export const positiveInteger: ValueParser = (text, environment) => {
   const value = integer(text, environment) as number;
   if (value <= 0) throw new UsageError(`A positive integer is required: ${text}`);
   return value;
+};
+
+/** borg's parse_storage_quota: a size with K/M/G/T/P suffix (powers of 1000), at least 10M. */
+export const storageQuota: ValueParser = (text) => {
+  let bytes: number;
+  try {
+    bytes = parseFileSize(text);
+  } catch {
+    throw new UsageError(`invalid size: '${text}'`);
+  }
+  if (bytes < MIN_STORAGE_QUOTA) throw new UsageError(`quota is too small (${text}): at least 10M is required`);
+  return bytes;
 };

@@ -5,7 +5,8 @@ import { openArchive } from '../../archive/archive-reader.js';
 import { removeSurrogates } from '../../archive/display-text.js';
 import { extractArchive } from '../../archive/extract/index.js';
 import type { Location } from '../../remote/location.js';
-import { locationArgument } from '../arg-types.js';
+import { defaultWorkerCount } from '../../archive/create/chunk-pool.js';
+import { locationArgument, positiveInteger } from '../arg-types.js';
 import { defineCommand } from '../command.js';
 import type { Writer } from '../context.js';
 import { EXCLUSION_OPTIONS, openSession, pathMatcher, STRIP_COMPONENTS_OPTION, type PatternSource } from './list.js';
@@ -23,6 +24,7 @@ type ExtractArgs = {
   sparse: boolean;
   patternSources: PatternSource[];
   stripComponents: number;
+  workers: number | undefined;
 };
 
 const EPILOG = `This command extracts the contents of an archive. By default the entire archive
@@ -42,7 +44,10 @@ selection or other reasons), their metadata (owner, group, mode, ...) cannot be 
 
 Items whose path could leave the current directory (absolute paths, ".." components,
 paths below a symbolic link) and hard links to files outside the extracted set are
-skipped with a warning.`;
+skipped with a warning.
+
+--workers N decrypts, decompresses and verifies chunks with N threads while this one reads ahead
+and writes (default: BORG_TS_WORKERS, else the number of cores; 1 = on the main thread, like borg).`;
 
 /** Writes to the command's stdout, waiting when a pipe is full instead of buffering the archive. */
 function stdoutSink(stdout: Writer): (data: Buffer) => Promise<void> | void {
@@ -77,6 +82,7 @@ export const extractCommand = defineCommand<ExtractArgs>({
     { flags: '--sparse', description: 'create holes in output sparse file from all-zero chunks' },
     ...EXCLUSION_OPTIONS,
     STRIP_COMPONENTS_OPTION,
+    { flags: '--workers <N>', description: 'decrypt and decompress with N threads (default: BORG_TS_WORKERS, else the number of cores; 1 = on the main thread, like borg)', parse: positiveInteger },
   ],
   async handler(ctx, args) {
     const matcher = await pathMatcher(args.patternSources, args.paths);
@@ -100,6 +106,7 @@ export const extractCommand = defineCommand<ExtractArgs>({
         ...(ctx.common.progress ? { progress: ctx.progress } : {}),
         warnings: ctx.warnings,
         signal: ctx.signal,
+        workers: args.workers ?? defaultWorkerCount(ctx.env),
       });
     } finally {
       await session.close();

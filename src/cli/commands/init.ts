@@ -3,27 +3,13 @@
 // existing repository, over anything non-empty, or without a parent directory.
 
 import { initRepository } from '../../archive/init-repository.js';
-import { MIN_STORAGE_QUOTA } from '../../archive/repository-config.js';
 import { LocalCache } from '../../cache/local-cache.js';
 import { KEY_MODES, type KeyMode } from '../../crypto/index.js';
 import { UsageError } from '../../errors.js';
 import type { Location } from '../../remote/location.js';
-import { parseFileSize } from '../../repository/ini.js';
-import { locationArgument } from '../arg-types.js';
-import { defineCommand, type ValueParser } from '../command.js';
+import { locationArgument, storageQuota } from '../arg-types.js';
+import { defineCommand } from '../command.js';
 import { repositoryAccess } from './repository-access.js';
-
-/** borg's parse_storage_quota: a size with K/M/G/T/P suffix (powers of 1000), at least 10M. */
-const storageQuota: ValueParser = (text) => {
-  let bytes: number;
-  try {
-    bytes = parseFileSize(text);
-  } catch {
-    throw new UsageError(`invalid size: '${text}'`);
-  }
-  if (bytes < MIN_STORAGE_QUOTA) throw new UsageError(`quota is too small (${text}): at least 10M is required`);
-  return bytes;
-};
 
 const EPILOG = `Creates an empty repository. A repository is a directory that holds deduplicated,
 compressed and (optionally) encrypted backups; an archive is one backup in it.

@@ -6,7 +6,6 @@
 // from the forced command, except the log level and debug topics: those come from the command the
 // client asked for (SSH_ORIGINAL_COMMAND), like borg, so that `borg -v` still sees the server's log.
 
-import { MIN_STORAGE_QUOTA } from '../../archive/repository-config.js';
 import { shlexSplit } from '../../crypto/index.js';
 import { EXIT_ERROR, EXIT_SUCCESS, UsageError } from '../../errors.js';
 import type { LogLevel } from '../../progress.js';
@@ -14,8 +13,8 @@ import { RepositoryServer } from '../../remote/serve/repository-server.js';
 import { serverSysinfo } from '../../remote/serve/remote-error-info.js';
 import { ServerLog } from '../../remote/serve/server-log.js';
 import { streamResponseSink, type OutputStream } from '../../remote/serve/server-stdio.js';
-import { parseFileSize } from '../../repository/ini.js';
-import { defineCommand, type ValueParser } from '../command.js';
+import { storageQuota } from '../arg-types.js';
+import { defineCommand } from '../command.js';
 import type { CommandContext } from '../context.js';
 import { parseCommandLine } from '../program.js';
 
@@ -24,18 +23,6 @@ type ServeArgs = {
   restrictToRepositories: string[] | undefined;
   appendOnly: boolean;
   storageQuota: number | undefined;
-};
-
-/** borg's parse_storage_quota: a size with K/M/G/T/P suffix (powers of 1000), at least 10M. */
-const storageQuota: ValueParser = (text) => {
-  let bytes: number;
-  try {
-    bytes = parseFileSize(text);
-  } catch {
-    throw new UsageError(`invalid size: '${text}'`);
-  }
-  if (bytes < MIN_STORAGE_QUOTA) throw new UsageError(`quota is too small (${text}): at least 10M is required`);
-  return bytes;
 };
 
 const EPILOG = `Starts a repository server on stdin/stdout. Clients (borg or borg-ts with an ssh:// or
