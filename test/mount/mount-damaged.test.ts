@@ -9,21 +9,14 @@ import { after, before, describe, it } from 'node:test';
 import { deleteObject, repoLayout } from '../helpers/damage.js';
 import { pseudoRandom } from '../helpers/tree-compare.js';
 import { makeTempDir, removeTemp } from '../repository/repo-fixtures.js';
-import { borg, borgTs, ok, sh, unmountAll, type Env } from './mount-helpers.js';
+import { borg, borgTs, type Env, MountPoints, ok, sh } from './mount-helpers.js';
 
 describe('borg-ts mount with damaged chunks', { timeout: 180_000 }, () => {
   let work: string;
   let repo: string;
   let env: Env;
-  const mounts: string[] = [];
-  let serial = 0;
-
-  const mountpoint = () => {
-    const path = join(work, `mnt-${++serial}`);
-    mkdirSync(path);
-    mounts.push(path);
-    return path;
-  };
+  const mounts = new MountPoints(() => work);
+  const mountpoint = () => mounts.next();
 
   /** Mounts with `mount` (ours or borg's), runs `body`, unmounts. */
   const withMount = <T>(tool: 'borg' | 'borg-ts', options: string[], body: (mnt: string) => T): T => {
@@ -55,7 +48,7 @@ describe('borg-ts mount with damaged chunks', { timeout: 180_000 }, () => {
   });
 
   after(() => {
-    unmountAll(mounts);
+    mounts.unmountAll();
     removeTemp(work);
   });
 

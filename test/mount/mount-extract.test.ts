@@ -9,21 +9,14 @@ import { after, before, describe, it } from 'node:test';
 
 import { buildSampleTree, diffTrees } from '../helpers/tree-compare.js';
 import { makeTempDir, removeTemp } from '../repository/repo-fixtures.js';
-import { borg, borgTs, isMounted, listing, ok, sh, startForeground, unmountAll, waitFor, type Env } from './mount-helpers.js';
+import { borg, borgTs, type Env, isMounted, listing, MountPoints, ok, sh, startForeground, waitFor } from './mount-helpers.js';
 
 describe('borg-ts mount', { timeout: 240_000 }, () => {
   let work: string;
   let repo: string;
   let env: Env;
-  const mounts: string[] = [];
-  let serial = 0;
-
-  const mountpoint = () => {
-    const path = join(work, `mnt-${++serial}`);
-    mkdirSync(path);
-    mounts.push(path);
-    return path;
-  };
+  const mounts = new MountPoints(() => work);
+  const mountpoint = () => mounts.next();
 
   before(() => {
     work = makeTempDir();
@@ -36,7 +29,7 @@ describe('borg-ts mount', { timeout: 240_000 }, () => {
   });
 
   after(() => {
-    unmountAll(mounts);
+    mounts.unmountAll();
     removeTemp(work);
   });
 

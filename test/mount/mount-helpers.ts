@@ -3,8 +3,8 @@
 // touches a mount point runs in a child process with a timeout, so a hung file system fails the
 // test instead of hanging the suite.
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 
 export const BORG_TS = resolve(new URL('../../dist/cli/main.js', import.meta.url).pathname);
 const TIMEOUT = 60_000;
@@ -59,6 +59,24 @@ export async function waitFor(condition: () => boolean, what: string, timeout = 
 export function unmountAll(paths: Iterable<string>): void {
   for (const path of paths) {
     if (isMounted(path)) spawnSync('umount', ['-l', path], { timeout: 10_000 });
+  }
+}
+
+/** Fresh mount points mnt-1, mnt-2, ... in a test's work directory, all unmounted at the end. */
+export class MountPoints {
+  readonly #made: string[] = [];
+
+  constructor(private readonly workDir: () => string) {}
+
+  next(): string {
+    const path = join(this.workDir(), `mnt-${this.#made.length + 1}`);
+    mkdirSync(path);
+    this.#made.push(path);
+    return path;
+  }
+
+  unmountAll(): void {
+    unmountAll(this.#made);
   }
 }
 

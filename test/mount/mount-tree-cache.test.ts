@@ -7,22 +7,15 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { makeTempDir, removeTemp } from '../repository/repo-fixtures.js';
-import { borg, borgTs, checksums, listing, ok, unmountAll, type Env } from './mount-helpers.js';
+import { borg, borgTs, checksums, type Env, listing, MountPoints, ok } from './mount-helpers.js';
 
 describe('borg-ts mount with saved archive trees', { timeout: 180_000 }, () => {
   let work: string;
   let repo: string;
   let env: Env;
   let expected: { names: string[]; sums: string[] };
-  const mounts: string[] = [];
-  let serial = 0;
-
-  const mountpoint = () => {
-    const path = join(work, `mnt-${++serial}`);
-    mkdirSync(path);
-    mounts.push(path);
-    return path;
-  };
+  const mounts = new MountPoints(() => work);
+  const mountpoint = () => mounts.next();
 
   /** The tree files of the repository's archives: name -> modification time (ms). */
   const treeFiles = (): Map<string, number> => {
@@ -66,7 +59,7 @@ describe('borg-ts mount with saved archive trees', { timeout: 180_000 }, () => {
   });
 
   after(() => {
-    unmountAll(mounts);
+    mounts.unmountAll();
     removeTemp(work);
   });
 

@@ -7,21 +7,14 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { makeTempDir, removeTemp } from '../repository/repo-fixtures.js';
-import { borg, borgTs, checksums, listing, ok, unmountAll, type Env } from './mount-helpers.js';
+import { borg, borgTs, checksums, type Env, listing, MountPoints, ok } from './mount-helpers.js';
 
 describe('borg-ts mount -o versions', { timeout: 180_000 }, () => {
   let work: string;
   let repo: string;
   let env: Env;
-  const mounts: string[] = [];
-  let serial = 0;
-
-  const mountpoint = () => {
-    const path = join(work, `mnt-${++serial}`);
-    mkdirSync(path);
-    mounts.push(path);
-    return path;
-  };
+  const mounts = new MountPoints(() => work);
+  const mountpoint = () => mounts.next();
 
   before(() => {
     work = makeTempDir();
@@ -53,7 +46,7 @@ describe('borg-ts mount -o versions', { timeout: 180_000 }, () => {
   });
 
   after(() => {
-    unmountAll(mounts);
+    mounts.unmountAll();
     removeTemp(work);
   });
 
