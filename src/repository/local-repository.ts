@@ -44,8 +44,22 @@ export interface CreateOptions extends OpenOptions {
 }
 
 const DEFAULT_UMASK = 0o077;
-/** Objects read together by getMany (and the read-ahead: one more batch in flight). */
-const GET_MANY_BATCH = 8;
+/**
+ * Objects read together by getMany (and the read-ahead: one more batch in flight): at most
+ * GET_MANY_MAX objects and about GET_MANY_BYTES. Sizes are estimated from the index before reading:
+ * an object followed by the next wanted one in the same segment takes at most the distance between
+ * them; any other counts as GET_MANY_UNKNOWN (objects far apart are not read together anyway).
+ */
+const GET_MANY_BYTES = 4 * 1024 * 1024;
+const GET_MANY_MAX = 256;
+const GET_MANY_UNKNOWN = 1024 * 1024;
+/**
+ * Objects of one batch that lie close together in a segment (each starting at most MAX_RUN_GAP
+ * after the previous one, all within MAX_RUN_SPAN) are read with one read: extraction and
+ * verification mostly want objects in the order they were written.
+ */
+const MAX_RUN_GAP = 256 * 1024;
+const MAX_RUN_SPAN = 8 * 1024 * 1024;
 
 function checkId(id: Uint8Array): void {
   if (!(id instanceof Uint8Array) || id.byteLength !== ID_SIZE) throw new TypeError(`Invalid object id: expected ${ID_SIZE} bytes`);
@@ -157,11 +171,35 @@ export class LocalRepository implements Repository {
       for (const id of wanted) checkId(id);
       return this.serial(async () => {
         const index = await this.txn.ensureIndex();
-        return Promise.allSettled(wanted.map(async (id) => {
+        const reader = this.txn.ctx.reader;
+        const runs: Promise<PromiseSettledResult<Buffer>[]>[] = [];
+        let run: { offset: number; id: Uint8Array }[] = [];
+        let runSegment = -1;
+        const endRun = () => {
+          if (run.length === 1) {
+            const { offset, id } = run[0]!;
+            runs.push(Promise.allSettled([reader.read(runSegment, offset, id)]));
+          } else if (run.length > 1) {
+            runs.push(reader.readRun(runSegment, run));
+          }
+          run = [];
+        };
+        for (const id of wanted) {
           const at = index.get(id);
-          if (!at) throw new ObjectNotFound(id, this.path);
-          return this.txn.ctx.reader.read(at.segment, at.offset, id);
-        }));
+          if (!at) {
+            endRun();
+            runs.push(Promise.allSettled([Promise.reject(new ObjectNotFound(id, this.path))]));
+            continue;
+          }
+          const last = run[run.length - 1];
+          const joins = last !== undefined && at.segment === runSegment && at.offset > last.offset &&
+            at.offset - last.offset <= MAX_RUN_GAP && at.offset - run[0]!.offset <= MAX_RUN_SPAN;
+          if (!joins) endRun();
+          runSegment = at.segment;
+          run.push({ offset: at.offset, id });
+        }
+        endRun();
+        return (await Promise.all(runs)).flat();
       });
     };
     // Objects before a failed one are delivered; the failure surfaces at its own position.
@@ -171,11 +209,23 @@ export class LocalRepository implements Repository {
         yield r.value;
       }
     };
+    // Only for estimating sizes: fetch() looks the ids up again, in turn with writes.
+    const index = await this.serial(() => this.txn.ensureIndex());
+    let batchBytes = 0;
+    let previous: { segment: number; offset: number } | undefined;
     for await (const id of ids) {
+      const at = id instanceof Uint8Array && id.byteLength === ID_SIZE ? index.get(id) : undefined;
+      const adjacent = at !== undefined && previous !== undefined && at.segment === previous.segment && at.offset > previous.offset;
+      // The distance to this object bounds the size of the previous one; this one counts as unknown
+      // until the next shows where it ends.
+      batchBytes += adjacent ? at.offset - previous!.offset : GET_MANY_UNKNOWN;
+      previous = at;
       batch.push(id);
-      if (batch.length < GET_MANY_BATCH) continue;
+      if (batch.length < GET_MANY_MAX && batchBytes < GET_MANY_BYTES) continue;
       const next = fetch(batch);
       batch = [];
+      batchBytes = 0;
+      previous = undefined;
       if (inFlight) yield* deliver(await inFlight);
       inFlight = next;
     }

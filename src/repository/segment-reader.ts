@@ -116,6 +116,32 @@ export class SegmentReader {
     return buf.length > 2 * size ? Buffer.from(data) : data;
   }
 
+  /**
+   * The data of several PUTs of one segment (ascending offsets, close together) with a single read:
+   * one system call and one buffer instead of one each. An entry reaching past the read (a big object last)
+   * is read on its own. Each result settles separately: one bad entry does not hide the others.
+   */
+  async readRun(segment: number, entries: readonly { offset: number; id: Uint8Array }[]): Promise<PromiseSettledResult<Buffer>[]> {
+    const base = entries[0]!.offset;
+    const span = entries[entries.length - 1]!.offset - base + GET_READ_SIZE;
+    const buf = await this.readAt(segment, base, span);
+    return Promise.all(entries.map(async ({ offset, id }): Promise<PromiseSettledResult<Buffer>> => {
+      try {
+        const where = describePosition(segment, offset);
+        const at = offset - base;
+        const head = buf.subarray(at, at + PUT_HEADER_SIZE);
+        if (head.length < PUT_HEADER_SIZE) return { status: 'fulfilled', value: await this.read(segment, offset, id) };
+        const { size } = this.checkPutHeader(head, id, where);
+        if (at + size > buf.length) return { status: 'fulfilled', value: await this.read(segment, offset, id) };
+        const entry = buf.subarray(at, at + size);
+        if (!entryCrcValid(entry, entry.readUInt32LE(0))) throw new IntegrityError(`Segment entry checksum mismatch ${where}`);
+        return { status: 'fulfilled', value: entry.subarray(PUT_HEADER_SIZE) };
+      } catch (reason) {
+        return { status: 'rejected', reason };
+      }
+    }));
+  }
+
   /** Size of the PUT entry for `id` at (segment, offset); checks the header only (no CRC). */
   async readSize(segment: number, offset: number, id: Uint8Array): Promise<number> {
     const buf = await this.readAt(segment, offset, PUT_HEADER_SIZE);

@@ -98,6 +98,16 @@ describe('extract compared with borg 1.2.4', { skip: !isRoot && 'needs root (dev
     assert.ok(tree.get('dir-acl')!.acl!.includes('default:user:1234:r-x'));
   });
 
+  it('restores the same with chunks opened by two worker threads and read ahead across files', async () => {
+    // A fresh borg extraction: comparing reads the other one's directories and so changes their atimes.
+    const expected = borgExtract(fixture, 'borg-full-again', [`${fixture.repo}::full`]);
+    const dest = join(fixture.work, 'ts-full-workers');
+    const { result, warnings } = await ourExtract(fixture, 'full', dest, { workers: 2 });
+    assert.deepEqual(warnings, []);
+    assert.equal(result.warnings, 0);
+    assert.deepEqual(diffTrees(expected, dest, { flags: true, flagMask: BSD_MAPPED_FLAGS }), []);
+  });
+
   it('honours --numeric-ids, --noacls, --noxattrs and --noflags like borg', async () => {
     const expected = borgExtract(fixture, 'borg-bare', ['--numeric-ids', '--noacls', '--noxattrs', '--noflags', `${fixture.repo}::full`]);
     const dest = join(fixture.work, 'ts-bare');

@@ -26,13 +26,17 @@ export async function verifyData(ctx: CheckContext, options: VerifyDataOptions):
     total, msgid: 'check.verify_data', step: 0.01, format: (p) => `Verifying data ${p.toFixed(2).padStart(6)}%`,
   });
   const verifier = createVerifier(ctx.codec, options.workers, total, options.objectsPerWorker);
-  // In flight at once: enough to keep every worker busy while results come back in order.
-  const window = Math.max(8, options.workers * 8);
+  // In flight at once: enough to keep every worker busy (the pool sends objects in batches) while
+  // results come back in order, and few enough bytes to bound memory for big objects.
+  const window = Math.max(8, options.workers * 64);
+  const windowBytes = 16 << 20;
+  let queuedBytes = 0;
   let seen = 0;
   let errors = 0;
   const defects: Buffer[] = [];
-  const settle = async (pending: { id: Buffer; result: Promise<string | null> }): Promise<void> => {
+  const settle = async (pending: { id: Buffer; bytes: number; result: Promise<string | null> }): Promise<void> => {
     const error = await pending.result;
+    queuedBytes -= pending.bytes;
     if (error === null) return;
     errors += 1;
     defects.push(pending.id);
@@ -46,7 +50,7 @@ export async function verifyData(ctx: CheckContext, options: VerifyDataOptions):
       if (ids.length === 0) break;
       marker = ids[ids.length - 1]!;
       seen += ids.length;
-      const queue: { id: Buffer; result: Promise<string | null> }[] = [];
+      const queue: { id: Buffer; bytes: number; result: Promise<string | null> }[] = [];
       for await (const read of readObjects(repository, ids)) {
         progress.show();
         if (read.error) {
@@ -58,8 +62,13 @@ export async function verifyData(ctx: CheckContext, options: VerifyDataOptions):
         const result = verifier.verify(read.id, read.envelope);
         // A failure is raised when its turn comes; until then it must not count as unhandled.
         result.catch(() => undefined);
-        queue.push({ id: read.id, result });
-        if (queue.length >= window) await settle(queue.shift()!);
+        queue.push({ id: read.id, bytes: read.envelope.length, result });
+        queuedBytes += read.envelope.length;
+        // A full window is drained to half: topping it up by one object per answer would send the
+        // workers one object per message.
+        if (queue.length >= window || queuedBytes >= windowBytes) {
+          while (queue.length > window / 2 || queuedBytes > windowBytes / 2) await settle(queue.shift()!);
+        }
       }
       while (queue.length > 0) await settle(queue.shift()!);
     }

@@ -7,6 +7,7 @@
 import { PercentProgress, type ProgressSink, type WarningSink } from '../../progress.js';
 import { archiveItems, type ArchiveSource } from '../archive-reader.js';
 import type { LoadedArchiveMeta } from '../archive-meta.js';
+import { OpenPool } from '../open-pool.js';
 import { removeSurrogates } from '../display-text.js';
 import { isDir, isHardlinkSlave, type Item } from '../item.js';
 import type { PatternMatcher } from '../patterns/index.js';
@@ -15,6 +16,7 @@ import { describeOsError, isSystemError, ItemWarning, osWarningCode } from './er
 import { ExtractProgress } from './extract-progress.js';
 import { HardlinkTracker } from './hardlinks.js';
 import { checkContent, contentOf, ItemWriter, pumpContent, type Content, type ContentOptions } from './item-writer.js';
+import { ChunkPrefetcher } from './prefetch.js';
 import { ExtractTarget, extractionPath } from './safe-path.js';
 
 export interface ExtractOptions {
@@ -43,8 +45,20 @@ export interface ExtractOptions {
   progress?: ProgressSink;
   warnings?: WarningSink;
   signal?: AbortSignal;
-  /** Opens stored chunks; default: the session's codec on this thread. */
+  /** Opens stored chunks; default: `workers` threads, or the session's codec on this thread. */
   openChunk?: OpenChunk;
+  /** Threads that open (decrypt, decompress, verify) chunks; 1 (default): this thread, like borg. */
+  workers?: number;
+}
+
+/** Items and chunk bytes looked at ahead of the one being extracted (so that reads run ahead). */
+const LOOKAHEAD_ITEMS = 4096;
+const LOOKAHEAD_BYTES = 64 << 20;
+
+interface Upcoming {
+  item: Item;
+  selected: boolean;
+  bytes: number;
 }
 
 export interface ExtractResult {
@@ -83,11 +97,16 @@ class Extraction {
   #current = '';
   readonly result: ExtractResult = { items: 0, bytes: 0, warnings: 0 };
 
-  constructor(private readonly source: ArchiveSource, private readonly options: ExtractOptions) {
+  readonly #prefetch: ChunkPrefetcher;
+
+  constructor(private readonly source: ArchiveSource, private readonly options: ExtractOptions, openChunk: OpenChunk) {
     this.#mode = options.dryRun ? 'dry-run' : options.output !== undefined ? 'output' : 'write';
     this.#progress = options.progress !== undefined ? new ExtractProgress(options.progress) : null;
+    const chunks = { repository: source.repository, openChunk };
+    this.#prefetch = new ChunkPrefetcher(chunks);
     this.#content = {
-      chunks: { repository: source.repository, openChunk: options.openChunk ?? codecOpener(source.codec) },
+      chunks,
+      prefetch: this.#prefetch,
       sparse: options.sparse ?? false,
       signal: options.signal,
       onData: (data) => {
@@ -118,9 +137,8 @@ class Extraction {
 
   async run(archive: LoadedArchiveMeta): Promise<ExtractResult> {
     if (this.#progress !== null) await this.#countTotal(archive);
-    for await (const item of this.#items(archive)) {
+    for await (const { item, selected } of this.#lookahead(archive)) {
       this.options.signal?.throwIfAborted();
-      const selected = this.#selects(item);
       this.#hardlinks.observe(item, selected);
       if (!selected) continue;
       this.result.items += 1;
@@ -136,6 +154,44 @@ class Extraction {
 
   #items(archive: LoadedArchiveMeta): AsyncIterable<Item> {
     return archiveItems(this.source, archive, { considerPartFiles: this.options.considerPartFiles ?? false });
+  }
+
+  /**
+   * The items with their selection, read ahead: the chunks of selected items with content are
+   * planned for prefetching as they enter the window (in archive order, so plans match the order
+   * in which the items are extracted).
+   */
+  async *#lookahead(archive: LoadedArchiveMeta): AsyncGenerator<Upcoming> {
+    const items = this.#items(archive)[Symbol.asyncIterator]();
+    const window: Upcoming[] = [];
+    let windowBytes = 0;
+    let done = false;
+    try {
+      for (;;) {
+        while (!done && window.length < LOOKAHEAD_ITEMS && windowBytes < LOOKAHEAD_BYTES) {
+          const next = await items.next();
+          if (next.done) {
+            done = true;
+            break;
+          }
+          const item = next.value;
+          const selected = this.#selects(item);
+          let bytes = 0;
+          if (selected && item.chunks !== undefined && item.chunks.length > 0) {
+            this.#prefetch.plan(item.chunks);
+            for (const chunk of item.chunks) bytes += chunk.size;
+          }
+          window.push({ item, selected, bytes });
+          windowBytes += bytes;
+        }
+        const head = window.shift();
+        if (head === undefined) return;
+        windowBytes -= head.bytes;
+        yield head;
+      }
+    } finally {
+      if (!done) await items.return?.();
+    }
   }
 
   async #one(item: Item, path: string): Promise<void> {
@@ -242,5 +298,11 @@ class Extraction {
  * counts; each warning also goes to `options.warnings`.
  */
 export async function extractArchive(source: ArchiveSource, archive: LoadedArchiveMeta, options: ExtractOptions = {}): Promise<ExtractResult> {
-  return new Extraction(source, options).run(archive);
+  const pool = options.openChunk === undefined && (options.workers ?? 1) > 1 ? new OpenPool(source.key, options.workers!) : null;
+  const openChunk = options.openChunk ?? pool?.opener ?? codecOpener(source.codec);
+  try {
+    return await new Extraction(source, options, openChunk).run(archive);
+  } finally {
+    await pool?.close();
+  }
 }

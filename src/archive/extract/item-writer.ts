@@ -11,6 +11,7 @@ import { readChunks, type ChunkSource } from './chunk-reader.js';
 import { ItemWarning, isSystemError } from './errors.js';
 import { FileWriter } from './file-writer.js';
 import type { HardlinkTracker } from './hardlinks.js';
+import type { ChunkPrefetcher } from './prefetch.js';
 import { restoreAttrs, type RestoreOptions } from './restore-attrs.js';
 import type { ExtractTarget } from './safe-path.js';
 
@@ -20,6 +21,8 @@ const OPEN_DIR = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLL
 
 export interface ContentOptions {
   chunks: ChunkSource;
+  /** Chunks fetched ahead for the items to come; lists it does not know are read directly. */
+  prefetch?: ChunkPrefetcher | undefined;
   sparse: boolean;
   signal?: AbortSignal | undefined;
   /** Called with each chunk's plaintext once it is written (progress, --stdout). */
@@ -45,7 +48,8 @@ export function contentOf(item: Item): Content | null {
  */
 export async function pumpContent(content: Content, options: ContentOptions, sink: (data: Buffer) => Promise<void> | void): Promise<number> {
   let size = 0;
-  for await (const data of readChunks(options.chunks, content.chunks.map((c) => c.id))) {
+  const chunks = options.prefetch?.take(content.chunks) ?? readChunks(options.chunks, content.chunks.map((c) => c.id));
+  for await (const data of chunks) {
     options.signal?.throwIfAborted();
     await sink(data);
     size += data.length;

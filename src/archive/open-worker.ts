@@ -1,0 +1,86 @@
+// Worker thread entry for extract and check --verify-data: opens the objects the main thread sends
+// (MAC, decryption, decompression, id check) and sends the plaintexts back, one buffer per batch,
+// or for verification only which ones failed.
+import { parentPort } from 'node:worker_threads';
+import { Compressor, parseCompressionSpec } from '../compress/index.js';
+import { Key, type KeyMaterial } from '../crypto/index.js';
+import { ObjectCodec } from '../crypto/object-codec.js';
+import { BorgError, IntegrityError } from '../errors.js';
+import { JOB_FIELDS, RESULT_FIELDS, type FromOpenWorker, type OpenFailure, type ToOpenWorker } from './open-protocol.js';
+
+const port = parentPort;
+if (!port) throw new Error('open-worker must run in a worker thread');
+
+function asBuffer(u: Uint8Array): Buffer {
+  return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+}
+
+/** Structured cloning turns Buffers into Uint8Arrays: give the key its Buffers back. */
+function reviveMaterial(m: KeyMaterial): KeyMaterial {
+  return { ...m, encKey: asBuffer(m.encKey), encHmacKey: asBuffer(m.encHmacKey), idKey: asBuffer(m.idKey), repositoryId: asBuffer(m.repositoryId) };
+}
+
+const NO_IVS = {
+  take(): bigint {
+    throw new Error('The open worker only reads objects');
+  },
+};
+
+/** Plaintexts this big that own their memory are transferred as they are; smaller ones are packed. */
+const OWN_BUFFER_MIN = 256 * 1024;
+
+let codec: ObjectCodec | null = null;
+
+port.on('message', (msg: ToOpenWorker) => {
+  if (msg.type === 'init') {
+    const key = Key.fromMaterial(msg.mode, reviveMaterial(msg.material));
+    codec = new ObjectCodec(key, new Compressor(parseCompressionSpec('lz4')), key.encrypted ? NO_IVS : null);
+    return;
+  }
+  const input = Buffer.from(msg.data);
+  const count = msg.jobs.length / JOB_FIELDS;
+  const results = new Float64Array(count * RESULT_FIELDS);
+  const failures: OpenFailure[] = [];
+  const buffers: ArrayBuffer[] = [];
+  /** Plaintexts in pooled or shared memory, copied into one packed buffer at the end. */
+  const packed: Array<{ data: Buffer; row: number }> = [];
+  let packedBytes = 0;
+  let done = 0;
+  for (let j = 0; j < count; j++) {
+    const task = msg.jobs[j * JOB_FIELDS]!;
+    const idAt = msg.jobs[j * JOB_FIELDS + 1]!;
+    const envAt = msg.jobs[j * JOB_FIELDS + 2]!;
+    const envLength = msg.jobs[j * JOB_FIELDS + 3]!;
+    try {
+      const data = codec!.unpack(input.subarray(idAt, idAt + 32), input.subarray(envAt, envAt + envLength));
+      const row = done++ * RESULT_FIELDS;
+      results[row] = task;
+      results[row + 3] = msg.keep ? data.length : 0;
+      if (!msg.keep) continue;
+      if (data.length >= OWN_BUFFER_MIN && data.byteOffset === 0 && data.buffer.byteLength === data.length && data.buffer instanceof ArrayBuffer) {
+        results[row + 1] = buffers.length;
+        results[row + 2] = 0;
+        buffers.push(data.buffer);
+      } else {
+        packed.push({ data, row });
+        packedBytes += data.length;
+      }
+    } catch (e) {
+      if (e instanceof BorgError) failures.push({ task, error: e.toJSON(), integrity: e instanceof IntegrityError });
+      else failures.push({ task, bug: String((e as Error).message) });
+    }
+  }
+  if (packed.length > 0) {
+    const out = new Uint8Array(packedBytes);
+    let at = 0;
+    for (const { data, row } of packed) {
+      out.set(data, at);
+      results[row + 1] = buffers.length;
+      results[row + 2] = at;
+      at += data.length;
+    }
+    buffers.push(out.buffer);
+  }
+  const reply: FromOpenWorker = { results: results.subarray(0, done * RESULT_FIELDS), buffers, failures };
+  port.postMessage(reply, buffers);
+});
