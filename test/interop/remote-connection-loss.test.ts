@@ -64,7 +64,7 @@ describe('killing the ssh connection in the middle of a create', () => {
     mkdirSync(box.path('more'));
     writeFileSync(box.path('more', 'big.bin'), pseudoRandom('big', 4_000_000));
 
-    const child = spawn(process.execPath, [BIN, 'create', '--upload-ratelimit', '400', `${url}::second`, 'tree', 'more'], {
+    const child = spawn(process.execPath, [BIN, 'create', '--upload-ratelimit', '200', `${url}::second`, 'tree', 'more'], {
       env: box.env, cwd: box.dir, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
@@ -75,7 +75,9 @@ describe('killing the ssh connection in the middle of a create', () => {
     void exited.then(() => (running = false));
     while (running && segmentBytes(repo()) < committed + 800_000) await sleep(50);
     assert.ok(running, `create ended before the connection was cut: ${stderr}`);
-    process.kill(Number(readFileSync(pidFile(), 'utf8')), 'SIGKILL');
+    const sshPid = Number(readFileSync(pidFile(), 'utf8'));
+    assert.match(readFileSync(`/proc/${sshPid}/cmdline`, 'latin1'), /^ssh\0/, 'the pid file names the running ssh client');
+    process.kill(sshPid, 'SIGKILL');
     const code = await exited;
     const run: Run = { code, stdout: '', stderr };
     assertExit(run, 2, 'create with a lost connection');
