@@ -29,16 +29,17 @@ function realpath(path: string): string | undefined {
 const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
 
 /**
- * Runs this command line again in a detached process with `marker`=1 in its environment; resolves
- * to 0 once it sends "mounted", or to its exit code when it ends first (it printed its errors).
+ * Runs this command line again in a detached process with `marker`=1 in its environment (and
+ * `nodeFlags` given to its Node); resolves to 0 once it sends "mounted", or to its exit code when
+ * it ends first (it printed its errors).
  */
-export function startInBackground(ctx: CommandContext, marker: string): Promise<number> {
+export function startInBackground(ctx: CommandContext, marker: string, nodeFlags: readonly string[] = []): Promise<number> {
   const main = mainModule();
   const invoked = process.argv[1] !== undefined ? realpath(process.argv[1]) : undefined;
   if (invoked === undefined || invoked !== realpath(main)) {
     throw new BorgError('Cannot go to the background when not run as the borg-ts program; use --foreground', { code: 'Error' });
   }
-  const child = spawn(process.execPath, [...process.execArgv, main, ...process.argv.slice(2)], {
+  const child = spawn(process.execPath, [...process.execArgv, ...nodeFlags, main, ...process.argv.slice(2)], {
     detached: true, stdio: ['inherit', 'inherit', 'inherit', 'ipc'], env: { ...ctx.env, [marker]: '1' }, cwd: ctx.cwd,
   });
   return new Promise<number>((resolve, reject) => {

@@ -108,7 +108,11 @@ export function parseIntegrityJson(text: string, name = 'integrity data'): Integ
 
 /** Throws FileIntegrityError unless every part computed over `data` matches `expected`. */
 export function verifyIntegrity(name: string, data: Uint8Array, expected: IntegrityData, parts: readonly IntegrityPart[] = []): void {
-  const actual = computeIntegrity(name, data, parts);
+  verifyDigests(name, computeIntegrity(name, data, parts), expected);
+}
+
+/** Throws FileIntegrityError unless every part of `actual` (e.g. from an IntegrityHasher) matches `expected`. */
+export function verifyDigests(name: string, actual: IntegrityData, expected: IntegrityData): void {
   for (const [part, digest] of Object.entries(actual.digests)) {
     const want = expected.digests[part];
     if (want === undefined) throw new FileIntegrityError(name, `no recorded digest for part '${part}'`);

@@ -20,13 +20,18 @@ export function syncDir(path: string): void {
   }
 }
 
+/** File content: bytes, text, or pieces written in order (large files without joining them in memory). */
+export type FileData = Uint8Array | string | readonly Uint8Array[];
+
 /** Creates `path` exclusively, writes `data`, flushes it to disk and syncs the directory. */
-export function syncFile(path: string, data: Uint8Array | string, mode = 0o666): void {
+export function syncFile(path: string, data: FileData, mode = 0o666): void {
   const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
   try {
-    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    let off = 0;
-    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+    const pieces = typeof data === 'string' ? [Buffer.from(data, 'utf8')] : data instanceof Uint8Array ? [data] : data;
+    for (const bytes of pieces) {
+      let off = 0;
+      while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+    }
     fsyncSync(fd);
   } finally {
     closeSync(fd);
@@ -38,7 +43,7 @@ export function syncFile(path: string, data: Uint8Array | string, mode = 0o666):
  * Replaces `path` atomically: readers see the old or the new content, never a mix, and the new
  * content is on disk before it becomes visible.
  */
-export function saveFile(path: string, data: Uint8Array | string, mode = 0o666): void {
+export function saveFile(path: string, data: FileData, mode = 0o666): void {
   const tmp = join(dirname(path), `${basename(path)}-${randomBytes(4).toString('hex')}.tmp`);
   try {
     syncFile(tmp, data, mode);

@@ -1,10 +1,10 @@
 // The per-transaction files `index.<T>`, `hints.<T>` and `integrity.<T>` (spec §1.6–§1.9): finding
 // the newest, loading with integrity verification, and writing all three in borg's crash-safe order.
-import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync, appendFileSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { NSIndex } from '../format/hashindex.js';
+import { HashIndex, HEADER_SIZE, NSIndex, parseHashIndexHeader } from '../format/hashindex.js';
 import {
-  computeIntegrity, HASH_INDEX_PARTS, hashIndexIntegrity, integrityToJson, parseIntegrityJson, verifyIntegrity,
+  computeIntegrity, HASH_INDEX_PARTS, hashIndexIntegrity, IntegrityHasher, integrityToJson, parseIntegrityJson, verifyDigests, verifyIntegrity,
 } from '../format/integrity-file.js';
 import { decode, encode, isMap } from '../format/msgpack.js';
 import { syncDir } from '../platform/save-file.js';
@@ -52,12 +52,53 @@ function verify(repoPath: string, name: string, tid: number, key: 'index' | 'hin
   if (expected) verifyIntegrity(name, data, expected, key === 'index' ? HASH_INDEX_PARTS : []);
 }
 
-/** Loads and verifies `index.T`; throws (IntegrityError, ENOENT, format errors) when unusable. */
+/** Bytes of `index.T` read at a time: the table is filled piece by piece, never holding the file twice. */
+const INDEX_READ_PIECE = 8 * 1024 * 1024;
+
+function readAt(fd: number, into: Uint8Array, position: number): number {
+  let done = 0;
+  while (done < into.length) {
+    const n = readSync(fd, into, done, into.length - done, position + done);
+    if (n === 0) break;
+    done += n;
+  }
+  return done;
+}
+
+/**
+ * Loads and verifies `index.T`; throws (IntegrityError, ENOENT, format errors) when unusable. The
+ * header's digest is checked before it is parsed and the whole file's before its buckets are.
+ */
 export function readIndex(repoPath: string, tid: number): NSIndex {
   const name = `index.${tid}`;
-  const data = readFileSync(join(repoPath, name));
-  verify(repoPath, name, tid, 'index', data);
-  return NSIndex.fromBytes(data);
+  const fd = openSync(join(repoPath, name), 'r');
+  try {
+    const text = readIntegrityText(repoPath, tid, 'index');
+    const expected = text === undefined ? undefined : parseIntegrityJson(text, name);
+    const length = fstatSync(fd).size;
+    const hasher = expected ? new IntegrityHasher(name) : undefined;
+    const head = Buffer.alloc(Math.min(HEADER_SIZE, length));
+    readAt(fd, head, 0);
+    if (hasher && expected) {
+      hasher.update(head);
+      const digest = hasher.part(HASH_INDEX_PARTS[0]!.name);
+      if (head.length < HEADER_SIZE || expected.digests[HASH_INDEX_PARTS[0]!.name] !== digest) verifyDigests(name, hasher.finish(), expected);
+    }
+    const header = parseHashIndexHeader(head, { valueSize: NSIndex.VALUE_SIZE, fileLength: length });
+    function* pieces(): Generator<Uint8Array> {
+      for (let at = HEADER_SIZE; at < length; at += INDEX_READ_PIECE) {
+        const piece = Buffer.allocUnsafe(Math.min(INDEX_READ_PIECE, length - at));
+        const got = readAt(fd, piece, at);
+        hasher?.update(piece.subarray(0, got));
+        yield piece.subarray(0, got);
+        if (got < piece.length) break;
+      }
+      if (hasher && expected) verifyDigests(name, hasher.finish(), expected);
+    }
+    return new NSIndex(HashIndex.fromParts(header, pieces(), { valueSize: NSIndex.VALUE_SIZE }));
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Loads and verifies `hints.T`; throws (ENOENT when missing) when unusable. */

@@ -3,7 +3,7 @@
 // permissions, and damaged, truncated or old-version files refused (and removed) so the caller
 // rebuilds them.
 import assert from 'node:assert/strict';
-import { linkSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { chownSync, linkSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
@@ -46,6 +46,9 @@ describe('archive tree files', { timeout: 60_000 }, () => {
     writeFileSync(join(src, 'other.txt'), 'other content\n');
     writeFileSync(join(src, 'same.txt'), 'content\n');
     writeFileSync(join(src, 'empty'), '');
+    // Owner ids beyond 16 bits: their columns widen to 32 bits, the others stay narrow.
+    writeFileSync(join(src, 'wide'), 'wide ids\n');
+    chownSync(join(src, 'wide'), 100_000, 70_000);
     linkSync(join(src, 'sub', 'file.txt'), join(src, 'hard'));
     symlinkSync('sub/file.txt', join(src, 'link'));
     writeFileSync(Buffer.concat([Buffer.from(join(src, 'bad-')), Buffer.from([0xff, 0x41])]), 'not UTF-8\n');
@@ -87,6 +90,23 @@ describe('archive tree files', { timeout: 60_000 }, () => {
     assert.equal(own?.source, loaded.tree.pathText(target!));
     assert.deepEqual(own, await tree.ownItem(link!));
     assert.ok(reads.length > 0);
+  });
+
+  it('columns of small values stay 16-bit and widen for a value that does not fit; atime equal to mtime is not kept twice', () => {
+    const wide = tree.find('top/wide');
+    assert.equal(tree.uid(wide), 100_000);
+    assert.equal(tree.gid(wide), 70_000);
+    assert.equal(tree.uid(tree.find('top/empty')), process.getuid!());
+    const t = tree.parts.tables;
+    assert.ok(t.uid instanceof Uint32Array && t.gid instanceof Uint32Array);
+    assert.ok(t.mode instanceof Uint16Array && t.locChunk instanceof Uint16Array);
+    const loaded = (cache.save(archiveId, tree), cache.load(archiveId, repositoryItemSource(session)));
+    assert.equal(loaded?.tree.uid(loaded.tree.find('top/wide')), 100_000);
+    assert.ok(loaded?.tree.parts.tables.mode instanceof Uint16Array && loaded.tree.parts.tables.uid instanceof Uint32Array);
+    // borg stored no atimes: the atime column is the mtime column, in memory and in the file.
+    assert.equal(t.atime, t.mtime);
+    assert.equal(loaded.tree.parts.tables.atime, loaded.tree.parts.tables.mtime);
+    assert.equal(tree.atimeNs(wide), tree.mtimeNs(wide));
   });
 
   it('names as text: ASCII directly, other bytes decoded like every file name', () => {

@@ -29,6 +29,8 @@ const S_IFIFO = 0o010000;
 const S_IFCHR = 0o020000;
 const S_IFBLK = 0o060000;
 const SYNTHETIC_DIR_MODE = S_IFDIR | 0o755;
+/** A bound on the items one metadata chunk holds (for sizing from an archive's own, untrusted, file count). */
+const MAX_ITEMS_PER_CHUNK = 8192;
 const EMPTY = Buffer.alloc(0);
 const SLASH = Buffer.from('/');
 
@@ -156,7 +158,7 @@ export class ArchiveTreeBuilder {
   constructor(private readonly source: ArchiveSource, itemSource: ItemSource = repositoryItemSource(source)) {
     this.#store = new ItemStore(itemSource);
     const root = this.#t.add(NO_ENTRY, EMPTY);
-    this.#t.mode[root] = SYNTHETIC_DIR_MODE;
+    this.#t.put('mode', root, SYNTHETIC_DIR_MODE);
     this.#t.flags[root] = ENTRY_FLAGS.SYNTHETIC;
   }
 
@@ -169,6 +171,7 @@ export class ArchiveTreeBuilder {
     };
     this.#lastDirPath = null;
     const ids = archive.meta.items;
+    if (!pass.partial) this.#reserveFor(archive, options);
     const scanner = new ItemScanner();
     /** Bytes of an item that continues in the next chunk. */
     let carry: Buffer | null = null;
@@ -208,6 +211,19 @@ export class ArchiveTreeBuilder {
       options.onProgress?.(index, ids.length, this.#t.count);
     }
     if (carry !== null) throw new BorgError('Archive item stream is truncated: it ends inside an item', { code: 'IntegrityError' });
+  }
+
+  /**
+   * Sizes the columns for the archive's files (its stats count regular files; a little more for
+   * directories), bounded by what its metadata chunks can hold, so that a large archive is not
+   * copied column by column as it grows. Not for merged trees (their archives share entries) nor
+   * for a selection of paths (it may take few).
+   */
+  #reserveFor(archive: LoadedArchiveMeta, options: AddArchiveOptions): void {
+    const files = archive.meta.nfiles;
+    if (options.versions !== undefined || typeof files !== 'number' || !Number.isSafeInteger(files) || files <= 0) return;
+    const expected = files + Math.ceil(files / 32) + 1024;
+    this.#t.reserve(this.#t.count + Math.min(expected, archive.meta.items.length * MAX_ITEMS_PER_CHUNK));
   }
 
   /** The finished tree; the builder must not be used afterwards. */
@@ -306,7 +322,7 @@ export class ArchiveTreeBuilder {
     const t = this.#t;
     t.flags[e] = ENTRY_FLAGS.LINK;
     t.locOffset[e] = target;
-    t.mode[e] = t.mode[target]!;
+    t.put('mode', e, t.mode[target]!);
     t.nlink.set(target, (t.nlink.get(target) ?? 1) + 1);
   }
 
@@ -333,11 +349,11 @@ export class ArchiveTreeBuilder {
     const t = this.#t;
     this.#writeDigest(t.digest, e, item, chunkIds);
     const type = item.mode & S_IFMT;
-    t.mode[e] = item.mode;
-    t.uid[e] = item.uid;
-    t.gid[e] = item.gid;
-    t.user[e] = this.#owner(item.user);
-    t.group[e] = this.#owner(item.group);
+    t.put('mode', e, item.mode);
+    t.put('uid', e, item.uid);
+    t.put('gid', e, item.gid);
+    t.put('user', e, this.#owner(item.user));
+    t.put('group', e, this.#owner(item.group));
     t.size[e] = this.#contentSize(item);
     t.setTime(t.mtime32, e, item.mtimeHi, item.mtimeLo);
     if (item.hasAtime) t.setTime(t.atime32, e, item.atimeHi, item.atimeLo);
@@ -345,7 +361,7 @@ export class ArchiveTreeBuilder {
     if (item.hasCtime) t.setTime(t.ctime32, e, item.ctimeHi, item.ctimeLo);
     else t.setTime(t.ctime32, e, item.mtimeHi, item.mtimeLo);
     t.flags[e] = (item.hasXattrs ? ENTRY_FLAGS.XATTRS : 0) | (item.damaged ? ENTRY_FLAGS.DAMAGED : 0) | (location.spanning ? ENTRY_FLAGS.SPANNING : 0);
-    t.locChunk[e] = location.chunk;
+    t.put('locChunk', e, location.chunk);
     t.locOffset[e] = location.offset;
     if (item.rdev !== undefined && (type === S_IFCHR || type === S_IFBLK)) t.rdev.set(e, item.rdev);
     else t.rdev.delete(e);
@@ -397,7 +413,7 @@ export class ArchiveTreeBuilder {
     let e = this.#names.find(parent, name);
     if (e === NO_ENTRY) {
       e = this.#t.add(parent, name);
-      this.#t.mode[e] = SYNTHETIC_DIR_MODE;
+      this.#t.put('mode', e, SYNTHETIC_DIR_MODE);
       this.#t.flags[e] = ENTRY_FLAGS.SYNTHETIC;
       this.#names.insert(e);
     }

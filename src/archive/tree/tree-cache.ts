@@ -75,9 +75,9 @@ export class ArchiveTreeCache {
 
   /** Saves the tree of an archive (atomically: readers see the old file or the new one); returns its size. */
   save(archiveIdHex: string, tree: ArchiveTree): number {
-    const data = encodeArchiveTree(tree, archiveIdHex);
-    saveFile(this.file(archiveIdHex), data, 0o600);
-    return data.length;
+    const pieces = encodeArchiveTree(tree, archiveIdHex);
+    saveFile(this.file(archiveIdHex), pieces, 0o600);
+    return pieces.reduce((sum, piece) => sum + piece.length, 0);
   }
 
   /**

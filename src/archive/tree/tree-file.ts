@@ -11,10 +11,10 @@ import { createHash } from 'node:crypto';
 import { ArchiveTree } from './archive-tree.js';
 import { ItemStore, type ItemSource } from './item-store.js';
 import { NameIndex } from './name-index.js';
-import { TreeTables } from './tree-tables.js';
+import { NARROW_COLUMNS, TreeTables } from './tree-tables.js';
 
 const MAGIC = Buffer.from('BORGTSTR');
-export const TREE_FILE_VERSION = 1;
+export const TREE_FILE_VERSION = 3;
 const FIXED = 8 + 4 + 4 + 32;
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const ID_BYTES = 32;
@@ -35,19 +35,24 @@ interface TreeFileHeader {
   contentFrom: number;
   linkItem: number;
   owners: string[];
+  /** The columns of NARROW_COLUMNS stored in 16 bits (the others of them in 32). */
+  narrow: string[];
+  /** Of atime and ctime, those that are the mtime column (stored once, as mtime). */
+  sameAsMtime: string[];
 }
 
-type Kind = 'u8' | 'u32' | 'f64' | 'i64';
-const WIDTH: Record<Kind, number> = { u8: 1, u32: 4, f64: 8, i64: 8 };
+type Kind = 'u8' | 'u16' | 'u32' | 'f64' | 'i64';
+const WIDTH: Record<Kind, number> = { u8: 1, u16: 2, u32: 4, f64: 8, i64: 8 };
 
 /** The sections in file order: name, element type, element count. */
 function sections(h: TreeFileHeader): Array<[string, Kind, number]> {
   const n = h.count;
+  const narrow = (name: string): Kind => (h.narrow.includes(name) ? 'u16' : 'u32');
   return [
     ['parent', 'u32', n], ['nameStart', 'u32', n + 1], ['heap', 'u8', h.heapBytes],
-    ['mode', 'u32', n], ['uid', 'u32', n], ['gid', 'u32', n], ['user', 'u32', n], ['group', 'u32', n],
-    ['size', 'f64', n], ['mtime', 'i64', n], ['atime', 'i64', n], ['ctime', 'i64', n], ['flags', 'u8', n],
-    ['locChunk', 'u32', n], ['locOffset', 'u32', n], ['digest', 'u32', 2 * n],
+    ['mode', narrow('mode'), n], ['uid', narrow('uid'), n], ['gid', narrow('gid'), n], ['user', narrow('user'), n], ['group', narrow('group'), n],
+    ['size', 'f64', n], ['mtime', 'i64', n], ['atime', 'i64', h.sameAsMtime.includes('atime') ? 0 : n], ['ctime', 'i64', h.sameAsMtime.includes('ctime') ? 0 : n], ['flags', 'u8', n],
+    ['locChunk', narrow('locChunk'), n], ['locOffset', 'u32', n], ['digest', 'u32', 2 * n],
     ['childStart', 'u32', n + 1], ['childList', 'u32', h.childList], ['slots', 'u32', h.slots],
     ['chunkIds', 'u8', ID_BYTES * h.chunkIds], ['spanning', 'u8', h.spanningBytes],
     ['rdev', 'f64', 2 * h.rdev], ['nlink', 'u32', 2 * h.nlink], ['contentFrom', 'u32', 4 * h.contentFrom],
@@ -56,14 +61,21 @@ function sections(h: TreeFileHeader): Array<[string, Kind, number]> {
 }
 
 const align8 = (n: number) => (n + 7) & ~7;
+const SAME_AS_MTIME = ['atime', 'ctime'] as const;
+const NO_TIMES = new BigInt64Array(0);
 
-/** The bytes of the cache file of `tree`, the tree of archive `archiveIdHex`. */
-export function encodeArchiveTree(tree: ArchiveTree, archiveIdHex: string): Buffer {
+/**
+ * The cache file of `tree`, the tree of archive `archiveIdHex`, as pieces to write in order: views
+ * of the columns themselves, so that saving a large tree does not hold a second copy of it.
+ */
+export function encodeArchiveTree(tree: ArchiveTree, archiveIdHex: string): Uint8Array[] {
   const { tables: t, names, owners, store } = tree.parts;
   const header: TreeFileHeader = {
     archiveId: archiveIdHex, littleEndian: LITTLE_ENDIAN, count: t.count, heapBytes: t.heap.length, childList: t.childList.length,
     slots: names.slots.length, chunkIds: store.chunkIds.length, spanningBytes: store.spanning.length,
     rdev: t.rdev.size, nlink: t.nlink.size, contentFrom: t.contentFrom.size, linkItem: t.linkItem.size, owners: [...owners],
+    narrow: NARROW_COLUMNS.filter((name) => t[name] instanceof Uint16Array),
+    sameAsMtime: SAME_AS_MTIME.filter((name) => t[name] === t.mtime),
   };
   const rdev = new Float64Array(2 * t.rdev.size);
   let i = 0;
@@ -79,31 +91,39 @@ export function encodeArchiveTree(tree: ArchiveTree, archiveIdHex: string): Buff
   };
   const data: Record<string, ArrayBufferView> = {
     parent: t.parent, nameStart: t.nameStart, heap: t.heap, mode: t.mode, uid: t.uid, gid: t.gid, user: t.user, group: t.group,
-    size: t.size, mtime: t.mtime, atime: t.atime, ctime: t.ctime, flags: t.flags, locChunk: t.locChunk, locOffset: t.locOffset,
+    size: t.size, mtime: t.mtime, atime: t.atime === t.mtime ? NO_TIMES : t.atime, ctime: t.ctime === t.mtime ? NO_TIMES : t.ctime, flags: t.flags, locChunk: t.locChunk, locOffset: t.locOffset,
     digest: t.digest, childStart: t.childStart, childList: t.childList, slots: names.slots,
     chunkIds: Buffer.concat(store.chunkIds), spanning: store.spanning, rdev, nlink,
     contentFrom: locations(t.contentFrom), linkItem: locations(t.linkItem),
   };
   const head = Buffer.from(JSON.stringify(header), 'utf8');
   const layout = sections(header);
-  let total = align8(FIXED + head.length);
   for (const [name, kind, count] of layout) {
     if (data[name]!.byteLength !== WIDTH[kind] * count) throw new Error(`archive tree column ${name} has an unexpected length`);
-    total += align8(data[name]!.byteLength);
   }
-  const out = Buffer.alloc(total);
-  MAGIC.copy(out, 0);
-  out.writeUInt32LE(TREE_FILE_VERSION, 8);
-  out.writeUInt32LE(head.length, 12);
-  head.copy(out, FIXED);
-  let pos = align8(FIXED + head.length);
+  const fixed = Buffer.alloc(FIXED);
+  MAGIC.copy(fixed, 0);
+  fixed.writeUInt32LE(TREE_FILE_VERSION, 8);
+  fixed.writeUInt32LE(head.length, 12);
+  const pieces: Uint8Array[] = [fixed, head];
+  const hash = createHash('sha256').update(head);
+  const pad = (length: number) => {
+    const padding = Buffer.alloc(align8(length) - length);
+    if (padding.length > 0) {
+      pieces.push(padding);
+      hash.update(padding);
+    }
+  };
+  pad(FIXED + head.length);
   for (const [name] of layout) {
     const view = data[name]!;
-    out.set(new Uint8Array(view.buffer, view.byteOffset, view.byteLength), pos);
-    pos += align8(view.byteLength);
+    const bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+    pieces.push(bytes);
+    hash.update(bytes);
+    pad(bytes.length);
   }
-  createHash('sha256').update(out.subarray(FIXED)).digest().copy(out, 16);
-  return out;
+  hash.digest().copy(fixed, 16);
+  return pieces;
 }
 
 /** The tree in `data` (a cache file of archive `archiveIdHex`), reading items through `itemSource`. */
@@ -120,6 +140,12 @@ export function decodeArchiveTree(data: Buffer, archiveIdHex: string, itemSource
     throw new TreeFileError('archive tree file header is not JSON');
   }
   if (header.archiveId !== archiveIdHex) throw new TreeFileError('archive tree file of another archive');
+  if (!Array.isArray(header.narrow) || !header.narrow.every((name) => (NARROW_COLUMNS as readonly unknown[]).includes(name))) {
+    throw new TreeFileError('archive tree file has a bad column list');
+  }
+  if (!Array.isArray(header.sameAsMtime) || !header.sameAsMtime.every((name) => (SAME_AS_MTIME as readonly unknown[]).includes(name))) {
+    throw new TreeFileError('archive tree file has a bad time column list');
+  }
   if (header.littleEndian !== LITTLE_ENDIAN) throw new TreeFileError('archive tree file of another byte order');
   // Views need aligned offsets: copy when the buffer itself is not 8-aligned.
   const buf = data.byteOffset % 8 === 0 ? data : Buffer.from(data);
@@ -130,6 +156,7 @@ export function decodeArchiveTree(data: Buffer, archiveIdHex: string, itemSource
     if (pos + bytes > buf.length) throw new TreeFileError('archive tree file is truncated');
     const at = buf.byteOffset + pos;
     views[name] = kind === 'u8' ? Buffer.from(buf.buffer, at, count)
+      : kind === 'u16' ? new Uint16Array(buf.buffer, at, count)
       : kind === 'u32' ? new Uint32Array(buf.buffer, at, count)
         : kind === 'f64' ? new Float64Array(buf.buffer, at, count) : new BigInt64Array(buf.buffer, at, count);
     pos += align8(bytes);
@@ -149,8 +176,8 @@ export function decodeArchiveTree(data: Buffer, archiveIdHex: string, itemSource
   t.group = v('group');
   t.size = v('size');
   t.mtime = v('mtime');
-  t.atime = v('atime');
-  t.ctime = v('ctime');
+  t.atime = header.sameAsMtime.includes('atime') ? t.mtime : v('atime');
+  t.ctime = header.sameAsMtime.includes('ctime') ? t.mtime : v('ctime');
   t.timeViews();
   t.flags = v('flags');
   t.locChunk = v('locChunk');

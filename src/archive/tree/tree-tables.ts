@@ -1,8 +1,9 @@
 // The columns of an archive tree: one typed array per attribute, indexed by entry number (0 is
-// the root), and one byte heap for all names. About 80 bytes per entry plus its name, instead of
+// the root), and one byte heap for all names. About 65 bytes per entry plus its name, instead of
 // one JS object per item: an archive of a million files fits in ~100 MB and builds without
 // pressure on the garbage collector. Rare attributes (device numbers, link counts above one)
-// live in maps. Grown by the builder, then trimmed and frozen.
+// live in maps. Grown by the builder (sized up front when the archive tells its file count), then
+// trimmed (as views) and frozen.
 
 /** Bits of `flags`. */
 export const ENTRY_FLAGS = {
@@ -25,14 +26,33 @@ const HIGH = 1 - LOW;
 /** No entry (a failed lookup, the root's parent). */
 export const NO_ENTRY = 0xffffffff;
 
-function grow<T extends Uint32Array | Float64Array | BigInt64Array | Uint8Array>(array: T, capacity: number): T {
+/** A column of unsigned 32-bit values kept in 16 bits while every value fits (set through `put`). */
+export type NarrowColumn = Uint32Array | Uint16Array;
+
+/** The columns kept in 16 bits while they fit (tree files record which ones are). */
+export const NARROW_COLUMNS = ['mode', 'uid', 'gid', 'user', 'group', 'locChunk'] as const;
+export type NarrowName = (typeof NARROW_COLUMNS)[number];
+
+function grow<T extends Uint32Array | Uint16Array | Float64Array | BigInt64Array | Uint8Array>(array: T, capacity: number): T {
   const bigger = new (array.constructor as new (n: number) => T)(capacity);
   (bigger as unknown as { set(source: T): void }).set(array);
   return bigger;
 }
 
-function trim<T extends Uint32Array | Float64Array | BigInt64Array | Uint8Array>(array: T, length: number): T {
-  return array.length === length ? array : (array.slice(0, length) as T);
+/**
+ * The first `length` elements as a view, not a copy: copying every column at the end of a build
+ * would hold it twice, while the pages of the unused tail were never written and take no memory.
+ */
+function trim<T extends Uint32Array | Uint16Array | Float64Array | BigInt64Array | Uint8Array>(array: T, length: number): T {
+  return array.length === length ? array : (array.subarray(0, length) as T);
+}
+
+function equalColumns(a: BigInt64Array, b: BigInt64Array): boolean {
+  if (a.length !== b.length) return false;
+  const x = new Int32Array(a.buffer, a.byteOffset, 2 * a.length);
+  const y = new Int32Array(b.buffer, b.byteOffset, 2 * b.length);
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
 }
 
 export class TreeTables {
@@ -42,14 +62,15 @@ export class TreeTables {
   nameStart = new Uint32Array(17);
   heap = Buffer.allocUnsafe(1024);
   heapUsed = 0;
-  mode = new Uint32Array(16);
-  uid = new Uint32Array(16);
-  gid = new Uint32Array(16);
+  mode: NarrowColumn = new Uint16Array(16);
+  uid: NarrowColumn = new Uint16Array(16);
+  gid: NarrowColumn = new Uint16Array(16);
   /** Index into the owner name table: 0 = not stored, 1 = stored as nil, 2... = a name. */
-  user = new Uint32Array(16);
-  group = new Uint32Array(16);
+  user: NarrowColumn = new Uint16Array(16);
+  group: NarrowColumn = new Uint16Array(16);
   size = new Float64Array(16);
   mtime = new BigInt64Array(16);
+  /** Once built, atime (or ctime) is `mtime` itself, the same array, when every entry's equals its mtime. */
   atime = new BigInt64Array(16);
   ctime = new BigInt64Array(16);
   /** The time columns as 32-bit halves, written without making a BigInt per item (setTime). */
@@ -58,7 +79,7 @@ export class TreeTables {
   ctime32 = new Int32Array(this.ctime.buffer);
   flags = new Uint8Array(16);
   /** Where the item is: metadata chunk number and offset in its plaintext (or offset in the spanning heap). */
-  locChunk = new Uint32Array(16);
+  locChunk: NarrowColumn = new Uint16Array(16);
   locOffset = new Uint32Array(16);
   /** 64 bits (two words) per entry summarising its chunk ids, to tell contents apart; 0 for none (item-scan.ts). */
   digest = new Uint32Array(32);
@@ -82,9 +103,7 @@ export class TreeTables {
     if (this.heapUsed + name.length > this.heap.length) {
       const needed = this.heapUsed + name.length;
       if (needed > 0xffffffff) throw new RangeError('archive tree names exceed 4 GiB');
-      const bigger = Buffer.allocUnsafe(Math.min(Math.max(needed, Math.ceil(this.heap.length * 1.5)), 0xffffffff));
-      this.heap.copy(bigger, 0, 0, this.heapUsed);
-      this.heap = bigger;
+      this.#growHeap(Math.min(Math.max(needed, Math.ceil(this.heap.length * 1.5)), 0xffffffff));
     }
     this.nameStart[e] = this.heapUsed;
     this.heap.set(name, this.heapUsed);
@@ -100,6 +119,31 @@ export class TreeTables {
     this.digest[2 * e] = 0;
     this.digest[2 * e + 1] = 0;
     return e;
+  }
+
+  /**
+   * Sets a 16/32-bit column of entry `e` to `value` as a Uint32Array would store it; widens the
+   * column on the first value that does not fit in 16 bits (modes, owner indexes and most ids do).
+   */
+  put(column: NarrowName, e: number, value: number): void {
+    let values = this[column];
+    if (values instanceof Uint16Array && value >>> 0 > 0xffff) {
+      const wide = new Uint32Array(values.length);
+      wide.set(values);
+      this[column] = values = wide;
+    }
+    values[e] = value;
+  }
+
+  /** Makes room for `capacity` entries at once (a size known in advance saves copying the columns as they grow). */
+  reserve(capacity: number): void {
+    if (capacity > this.parent.length) this.#growColumns(capacity);
+  }
+
+  #growHeap(size: number): void {
+    const bigger = Buffer.allocUnsafe(size);
+    this.heap.copy(bigger, 0, 0, this.heapUsed);
+    this.heap = bigger;
   }
 
   #growColumns(capacity: number): void {
@@ -152,12 +196,15 @@ export class TreeTables {
     this.mtime = trim(this.mtime, n);
     this.atime = trim(this.atime, n);
     this.ctime = trim(this.ctime, n);
+    // borg stores no atime by default, and ctime is often mtime: such a column is mtime's own.
+    if (equalColumns(this.atime, this.mtime)) this.atime = this.mtime;
+    if (equalColumns(this.ctime, this.mtime)) this.ctime = this.mtime;
     this.#timeViews();
     this.flags = trim(this.flags, n);
     this.locChunk = trim(this.locChunk, n);
     this.locOffset = trim(this.locOffset, n);
     this.digest = trim(this.digest, 2 * n);
-    if (this.heap.length !== this.heapUsed) this.heap = Buffer.from(this.heap.subarray(0, this.heapUsed));
+    if (this.heap.length !== this.heapUsed) this.heap = this.heap.subarray(0, this.heapUsed);
     // Counting sort by parent: childStart[p]..childStart[p + 1] are the children of p.
     const start = new Uint32Array(n + 1);
     for (let e = 1; e < n; e++) if (this.parent[e] !== NO_ENTRY) start[this.parent[e]! + 1]! += 1;

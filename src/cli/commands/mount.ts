@@ -32,6 +32,12 @@ type MountArgs = ArchiveFilterArgs & {
 
 /** Set in the environment of the background process the command starts. */
 const DAEMON_ENV = 'BORG_TS_MOUNT_DAEMON';
+/**
+ * The serving process keeps its data in typed arrays outside the JS heap and makes mostly
+ * short-lived garbage: a young generation of 2 MiB semi-spaces (V8's default grows to 16) keeps
+ * ~30 MiB less resident for a few more, cheap, scavenges.
+ */
+const DAEMON_NODE_FLAGS = ['--max-semi-space-size=2'];
 
 const EPILOG = `Shows an archive, or the archives of a repository, as a read-only file system at
 MOUNTPOINT, to browse them or copy single files out. The command returns as soon as the file
@@ -99,7 +105,7 @@ export const mountCommand = defineCommand<MountArgs>({
     const cacheEntries = dataCacheEntries(ctx.env);
     const matcher = await pathMatcher(args.patternSources, args.paths);
     const daemon = ctx.env[DAEMON_ENV] === '1' && typeof process.send === 'function';
-    if (!args.foreground && !daemon) return startInBackground(ctx, DAEMON_ENV);
+    if (!args.foreground && !daemon) return startInBackground(ctx, DAEMON_ENV, DAEMON_NODE_FLAGS);
     const session = await openSession(ctx, args.location);
     try {
       await mountArchives(session, {
