@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SSHD } from '../helpers/sshd.js';
 import { crashScenario } from './lib/crash.js';
-import { Lab } from './lib/lab.js';
+import { CI_LAB, Lab } from './lib/lab.js';
 import { Prng } from './lib/prng.js';
 import { sshTransport, type Transport } from './lib/transport.js';
 
@@ -19,7 +19,7 @@ describe('kill -9 at a seeded point, repository over SSH', { skip: !existsSync(S
   let lab: Lab;
   before(async () => {
     transport = await sshTransport();
-    lab = await Lab.create(join(tmpdir(), 'borg-ts-reliability'), new Prng(SEED), transport, { scale: 0.5 });
+    lab = await Lab.create(join(tmpdir(), 'borg-ts-reliability'), new Prng(SEED), transport, CI_LAB);
   });
   after(async () => {
     lab?.cleanup();

@@ -16,6 +16,7 @@ const SEED = 13;
 describe('disk full', { skip: !canMount() && 'mounting a tmpfs needs root' }, () => {
   let lab: Lab;
   before(async () => {
+    // The full-size lab: compact must still be rewriting segments when the disk fills up.
     lab = await Lab.create(join(tmpdir(), 'borg-ts-reliability'), new Prng(SEED), localTransport);
   });
   after(() => lab?.cleanup());

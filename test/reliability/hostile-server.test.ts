@@ -27,7 +27,7 @@ describe('hostile servers', () => {
         BORG_RSH: `${process.execPath} ${SERVER} ${mode}`, NODE_OPTIONS: '--max-old-space-size=256',
       };
       for (const args of [['list', 'ssh://hostile.invalid/repo'], ['init', '-e', 'repokey', 'ssh://hostile.invalid/new']]) {
-        const r = await runBorgTs(args, { env, cwd: dir, timeoutMs: 30_000 });
+        const r = await runBorgTs(args, { env, cwd: dir, timeoutMs: 20_000 });
         assert.equal(misbehaviour(r), '', describeResult(args.join(' '), r));
         assert.equal(r.code, 2, describeResult(args.join(' '), r));
         const own = r.stderr.split('\n').filter((l) => l !== '' && !l.startsWith('Remote: '));

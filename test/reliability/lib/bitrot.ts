@@ -101,6 +101,17 @@ function flipLastByte(repo: string, id: Buffer): { file: string; at: number } {
   return { file: relative(repo, file), at: end };
 }
 
+/** Whether damage to the security dir's manifest timestamp made it later (as borg compares it). */
+function timestampMovedLater(lab: Lab, file: string): boolean {
+  const before = readFileSync(join(lab.template, file), 'latin1');
+  return readFileSync(join(lab.run, file), 'latin1') > before;
+}
+
+/** The client's own state (cache and security dir), as opposed to the repository and its key. */
+export function isClientState(kind: FileKind): boolean {
+  return kind.startsWith('cache-') || kind.startsWith('security-');
+}
+
 /** Repository files whose damage must be detected; the rest may also be repaired silently. */
 function isRepositoryData(kind: FileKind): boolean {
   return kind === 'segment';
@@ -154,7 +165,16 @@ export async function bitrotScenario(lab: Lab, kind: FileKind, damage: Damage, r
   outcome.detected = check.code !== 0;
   if (isRepositoryData(kind) && !outcome.detected) problems.push('check did not detect damage in a segment');
 
-  if (kind.startsWith('cache-') || kind.startsWith('security-')) {
+  if (kind === 'security-timestamp' && timestampMovedLater(lab, file)) {
+    // The last-seen manifest time now lies after the repository's manifest: borg refuses that as
+    // a possible replay (it cannot tell it from one), and so must we: a clean refusal, never a
+    // crash, and never a read that went ahead anyway.
+    if (outcome.results['list'] === 'ok' || outcome.results['extract'] === 'ok') problems.push('a read went ahead with a manifest older than the last one seen');
+    if (!/replay|newer than the repository/i.test(list.stderr)) problems.push(`list does not say why it refuses: ${list.stderr.slice(0, 300)}`);
+    return outcome;
+  }
+
+  if (isClientState(kind)) {
     // Client state only: the repository is intact, so the next backup must work (rebuilding the
     // cache) and leave a repository real borg accepts.
     const { args, cwd } = lab.createArgs('after-damage', 'new');

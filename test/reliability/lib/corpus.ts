@@ -23,6 +23,8 @@ export interface CorpusOptions {
   maxFileSize?: number;
   /** Files of 1–2 MiB of random data (they make a backup last long enough to be interrupted). */
   bigFiles?: number;
+  /** Upper bound of a big file's size (default 2 MiB; at least half of it). */
+  bigFileSize?: number;
 }
 
 /** Builds a corpus below `root` (created). */
@@ -61,7 +63,8 @@ export function makeCorpus(root: string, rng: Prng, options: CorpusOptions = {})
     else data = Buffer.concat([Buffer.from(`${marker()}\n`), rng.bytes(size)]);
     write(join(dir, name), data);
   }
-  for (let i = 0; i < (options.bigFiles ?? 0); i++) write(join(root, `big-${marker()}.bin`), rng.bytes(rng.range(1 << 20, 2 << 20)));
+  const bigMax = options.bigFileSize ?? 2 << 20;
+  for (let i = 0; i < (options.bigFiles ?? 0); i++) write(join(root, `big-${marker()}.bin`), rng.bytes(rng.range(bigMax >> 1, bigMax)));
   write(join(root, `empty-${marker()}`), Buffer.alloc(0));
   symlinkSync(`target-${marker()}`, join(root, `link-${marker()}`));
   return { root, markers, bytes, files };

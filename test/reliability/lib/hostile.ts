@@ -285,6 +285,11 @@ export const HOSTILE_CASES: HostileCase[] = [
   },
 ];
 
+/** The archive cases about paths and authentication (the rest are about malformed metadata). */
+export function isPathOrAuthCase(c: HostileCase): boolean {
+  return c.mode !== 'none' || c.name.startsWith('hostile paths');
+}
+
 export const ARCHIVE_COMMANDS = [['list', 'REPO::evil'], ['extract', 'REPO::evil'], ['export-tar', 'REPO::evil', '-'], ['diff', 'REPO::good', 'evil'], ['check', 'REPO']];
 export const MANIFEST_COMMANDS = [['list', 'REPO'], ['check', 'REPO'], ['create', 'REPO::new', '.']];
 
@@ -306,7 +311,7 @@ export async function runHostileCase(parent: string, c: HostileCase): Promise<Ho
     for (const command of commands) {
       const target = mkdtempSync(join(h.dir, 'target-'));
       const args = command.map((a) => a.replace('REPO', h.repo));
-      const r = await runBorgTs(args, { env: h.env, cwd: target, timeoutMs: 30_000 });
+      const r = await runBorgTs(args, { env: h.env, cwd: target, timeoutMs: 20_000 });
       result.runs.push({ command: command.join(' '), result: r });
       const bad = misbehaviour(r);
       if (bad !== '') result.problems.push(`${command.join(' ')}: ${bad}\n${describeResult(command.join(' '), r)}`);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { compareContent, makeCorpus, type Corpus, type CorpusOptions } from './corpus.js';
 import { describeResult, runBorgTs, runRealBorg, type ProcessOptions, type ProcessResult } from './processes.js';
 import type { Prng } from './prng.js';
-import type { Transport } from './transport.js';
+import { localTransport, type Transport } from './transport.js';
 import { PASSPHRASE } from '../../interop/tools.js';
 
 /** Small chunks and segments: many objects and commits in a short run. */
@@ -15,6 +15,15 @@ export const CHUNKER = '10,16,12,4095';
 
 /** Archives of the template and the source each holds. */
 export const TEMPLATE_ARCHIVES: Record<string, string> = { a1: 'base1', a2: 'base2', a3: 'base1' };
+
+/**
+ * The lab size of the CI tests: fewer and smaller files than the torture run's labs, so that each
+ * scenario is a few seconds of work (the torture run covers the bigger corpora).
+ */
+export const CI_LAB = { scale: 0.4, bigFileSize: 384 * 1024 } as const;
+
+/** Time limit of one command: far above what the lab's small operations need, so a hang ends early. */
+const COMMAND_TIMEOUT_MS = 90_000;
 
 export type RunOptions = Partial<ProcessOptions> & { cwd?: string };
 
@@ -58,11 +67,11 @@ export class Lab {
   }
 
   ts(args: readonly string[], options: RunOptions = {}): Promise<ProcessResult> {
-    return runBorgTs([...this.transport.borgTsOptions, ...args], { env: this.env, cwd: this.root, timeoutMs: 180_000, ...options });
+    return runBorgTs([...this.transport.borgTsOptions, ...args], { env: this.env, cwd: this.root, timeoutMs: COMMAND_TIMEOUT_MS, ...options });
   }
 
   borg(args: readonly string[], options: RunOptions = {}): Promise<ProcessResult> {
-    return runRealBorg([...this.transport.borgOptions, ...args], { env: this.env, cwd: this.root, timeoutMs: 180_000, ...options });
+    return runRealBorg([...this.transport.borgOptions, ...args], { env: this.env, cwd: this.root, timeoutMs: COMMAND_TIMEOUT_MS, ...options });
   }
 
   /** Runs borg-ts and fails unless it exits with one of `codes`. */
@@ -87,14 +96,17 @@ export class Lab {
    * A lab in a new temp dir below `parent`: sources base1, base2, gone and new, and the template
    * repository (`encryption` mode, default repokey-blake2; segments of `segmentSize`, default 200K).
    */
-  static async create(parent: string, rng: Prng, transport: Transport, options: { encryption?: string; scale?: number; segmentSize?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Lab> {
+  static async create(parent: string, rng: Prng, transport: Transport, options: { encryption?: string; scale?: number; bigFileSize?: number; segmentSize?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Lab> {
     mkdirSync(parent, { recursive: true });
-    const lab = new Lab(mkdtempSync(join(parent, 'lab-')), transport, options.env ?? {});
+    // The template is made locally (over SSH it would take as long as the scenarios), then the
+    // client state learns the remote location once (borg asks before using a moved repository).
+    const lab = new Lab(mkdtempSync(join(parent, 'lab-')), localTransport, options.env ?? {});
     const scale = options.scale ?? 1;
-    lab.addSource('base1', rng.fork(), { files: 30 * scale, bigFiles: 1 });
-    lab.addSource('base2', rng.fork(), { files: 30 * scale, bigFiles: 1 });
-    lab.addSource('gone', rng.fork(), { files: 20 * scale, bigFiles: 1 });
-    lab.addSource('new', rng.fork(), { files: 40 * scale, bigFiles: 2 });
+    const big = options.bigFileSize !== undefined ? { bigFileSize: options.bigFileSize } : {};
+    lab.addSource('base1', rng.fork(), { files: Math.round(30 * scale), bigFiles: 1, ...big });
+    lab.addSource('base2', rng.fork(), { files: Math.round(30 * scale), bigFiles: 1, ...big });
+    lab.addSource('gone', rng.fork(), { files: Math.round(20 * scale), bigFiles: 1, ...big });
+    lab.addSource('new', rng.fork(), { files: Math.round(40 * scale), bigFiles: 2, ...big });
     mkdirSync(lab.run, { recursive: true });
     await lab.tsOk(['init', '-e', options.encryption ?? 'repokey-blake2', lab.loc()]);
     // config works on local repositories only (like borg's); the path is the same one.
@@ -111,7 +123,16 @@ export class Lab {
       }
     }
     await lab.tsOk(['delete', lab.loc('gone')]);
-    cpSync(lab.run, lab.template, { recursive: true, preserveTimestamps: true });
+    const remote = transport === localTransport ? lab : lab.over(transport, options.env ?? {});
+    if (remote !== lab) await remote.tsOk(['info', remote.loc()], { env: { ...remote.env, BORG_RELOCATED_REPO_ACCESS_IS_OK: 'yes' } });
+    cpSync(remote.run, remote.template, { recursive: true, preserveTimestamps: true });
+    return remote;
+  }
+
+  /** The same lab (sources, working dir) reached through `transport`. */
+  private over(transport: Transport, extraEnv: NodeJS.ProcessEnv): Lab {
+    const lab = new Lab(this.root, transport, extraEnv);
+    for (const [name, corpus] of this.sources) lab.sources.set(name, corpus);
     return lab;
   }
 
