@@ -1,7 +1,7 @@
 // The borg-ts client against real `borg serve --restrict-to-path P --append-only` as an ssh forced
 // command: the same scenario as serve-append-only.test.ts (append-only-scenario.ts), the same outcome.
 import assert from 'node:assert/strict';
-import { after, before, describe, it, type TestContext } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { SshServer } from '../helpers/sshd.js';
 import { appendOnlyScenario, BORG_TS, EXPECTED_OUTCOME } from './append-only-scenario.js';
 import { Sandbox } from './tools.js';
@@ -19,13 +19,7 @@ describe('real borg serve as an append-only forced command, borg-ts client', () 
     box?.cleanup();
   });
 
-  it('borg-ts client → real borg serve --restrict-to-path P --append-only: the same outcome', (t: TestContext) => {
-    // This needs ssh:// support in the borg-ts client.
-    const probe = box.borgTs(['list', sshd.url('/nonexistent')], { env: box.with({ BORG_RSH: sshd.client.rsh, BORG_REMOTE_PATH: 'borg' }) });
-    if (/over ssh are not supported/.test(probe.stderr)) {
-      t.skip('the borg-ts client does not speak ssh:// yet');
-      return;
-    }
+  it('borg-ts client → real borg serve --restrict-to-path P --append-only: the same outcome', () => {
     const serve = (allowed: string) => `borg serve --restrict-to-path ${allowed} --append-only`;
     assert.deepEqual(appendOnlyScenario({ sshd, box }, 'borg-serve', BORG_TS, serve, { BORG_REMOTE_PATH: 'borg' }), EXPECTED_OUTCOME);
   });
