@@ -87,6 +87,12 @@ export function nextOperationId(): number {
  * Reports a percentage in steps, like borg's ProgressIndicatorPercent: `show()` once per item,
  * an event only when the percentage passed the next step; `finish()` at the end.
  */
+/** A percentage as borg's "%3.0f" renders it: width 3, halves rounded to even. */
+export function formatPercent(percent: number): string {
+  const rounded = Math.abs(percent % 1) === 0.5 ? 2 * Math.round(percent / 2) : Math.round(percent);
+  return String(rounded).padStart(3);
+}
+
 export class PercentProgress {
   private readonly operation = nextOperationId();
   private counter = 0;
@@ -110,9 +116,7 @@ export class PercentProgress {
     this.counter += 1;
     if (percent < this.triggerAt) return;
     this.triggerAt += this.options.step ?? 5;
-    // borg renders "%3.0f%%", which rounds halves to even.
-    const rounded = Math.abs(percent % 1) === 0.5 ? 2 * Math.round(percent / 2) : Math.round(percent);
-    const message = this.options.format?.(percent, info) ?? `${String(rounded).padStart(3)}%`;
+    const message = this.options.format?.(percent, info) ?? `${formatPercent(percent)}%`;
     const event: ProgressPercentEvent = {
       type: 'progress_percent', operation: this.operation, msgid: this.options.msgid, finished: false,
       message, current: this.counter, total: this.options.total,

@@ -12,6 +12,7 @@ import type { Location } from '../remote/location.js';
 import type { RemoteOptions } from '../remote/remote-repository.js';
 import { openStore } from './repository-session.js';
 import type { Env } from '../cache/paths.js';
+import type { ProgressSink } from '../progress.js';
 
 export interface CompactOptions {
   env?: Env;
@@ -26,6 +27,8 @@ export interface CompactOptions {
   dryRun?: boolean;
   /** How to reach a repository over ssh. */
   remote?: RemoteOptions;
+  /** "Compacting segments N%" of a local repository (a server sends its own progress lines). */
+  progress?: ProgressSink;
 }
 
 export async function compactRepository(location: Location, options: CompactOptions = {}): Promise<void> {
@@ -38,7 +41,10 @@ export async function compactRepository(location: Location, options: CompactOpti
   try {
     if (options.dryRun) return;
     await repository.put(MANIFEST_ID, await repository.get(MANIFEST_ID));
-    await repository.commit({ compact: true, threshold: options.threshold ?? 0.1, cleanupCommits: options.cleanupCommits ?? false });
+    await repository.commit({
+      compact: true, threshold: options.threshold ?? 0.1, cleanupCommits: options.cleanupCommits ?? false,
+      ...(options.progress ? { progress: options.progress } : {}),
+    });
   } finally {
     await repository.close();
   }

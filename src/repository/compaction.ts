@@ -2,6 +2,7 @@
 // old ones. Runs inside a commit, after the final COMMIT of the transaction has been written. When
 // the target segment fills up, an intermediate commit makes the copies durable before the fully
 // processed old segments are deleted, so a crash never loses data.
+import { formatPercent, PercentProgress, type ProgressSink } from '../progress.js';
 import { CheckNeeded } from './errors.js';
 import { addCount as add } from './hints.js';
 import { indexTransactionId } from './index-files.js';
@@ -20,7 +21,7 @@ async function retryWhenFull<T>(write: (raiseFull: boolean) => Promise<T>, compl
 }
 
 /** Compacts every segment whose freeable share exceeds `threshold` (0..1). */
-export async function compactSegments(txn: Transactions, threshold: number): Promise<void> {
+export async function compactSegments(txn: Transactions, threshold: number, progressSink?: ProgressSink): Promise<void> {
   const { ctx, hints } = txn;
   const index = txn.index!;
   const { writer, reader, paths } = ctx;
@@ -44,7 +45,12 @@ export async function compactSegments(txn: Transactions, threshold: number): Pro
   };
 
   const candidates = [...hints.compact.entries()].sort((a, b) => a[0] - b[0]);
+  const progress = progressSink === undefined ? null : new PercentProgress(progressSink, {
+    total: candidates.length, msgid: 'repository.compact_segments', step: 1,
+    format: (percent) => `Compacting segments ${formatPercent(percent)}%`,
+  });
   for (const [segment, freeable] of candidates) {
+    progress?.show();
     if (!paths.exists(segment)) {
       ctx.warn(`Segment ${segment} not found, but listed in compaction data`);
       hints.compact.delete(segment);
@@ -91,5 +97,6 @@ export async function compactSegments(txn: Transactions, threshold: number): Pro
     }
     unused.push(segment);
   }
+  progress?.finish();
   await completeTransfer(false);
 }

@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { NSIndex } from '../format/hashindex.js';
 import type { BorgError } from '../errors.js';
+import type { ProgressSink } from '../progress.js';
 import { compactSegments } from './compaction.js';
 import type { RepositorySettings } from './config.js';
 import { CheckNeeded, InsufficientFreeSpaceError, ObjectNotFound, StorageQuotaExceeded } from './errors.js';
@@ -39,6 +40,8 @@ export interface CommitOptions {
   compact?: boolean;
   threshold?: number;
   cleanupCommits?: boolean;
+  /** "Compacting segments  N%" (borg's repository.compact_segments); a server forwards it as log records. */
+  progress?: ProgressSink;
 }
 
 export class Transactions {
@@ -272,7 +275,7 @@ export class Transactions {
           }
         }
       }
-      await compactSegments(this, options.threshold ?? 0.1);
+      await compactSegments(this, options.threshold ?? 0.1, options.progress);
     }
     await this.writeIndex();
   }

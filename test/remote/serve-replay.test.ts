@@ -47,9 +47,17 @@ describe('borg-ts serve answers the recorded borg client sessions like borg serv
       const normalised = Buffer.concat([out.subarray(0, at), recordedId, out.subarray(at + 32)]);
       assert.ok(normalised.equals(expected), `session ${id}: responses differ from borg serve's`);
 
-      // stderr holds nothing but log lines a client can read: JSON after the dict negotiation.
-      const lines = new RemoteLogLineBuffer();
-      const records = [...lines.push(r.stderr), ...lines.flush()];
+      // stderr holds nothing but records a client can read (JSON after the dict negotiation), and
+      // the progress of server-side work is what borg serve sent in the same session.
+      const parse = (bytes: Buffer) => {
+        const lines = new RemoteLogLineBuffer();
+        return [...lines.push(bytes), ...lines.flush()];
+      };
+      const all = parse(r.stderr);
+      const progressOf = (recs: typeof all) => recs.flatMap((rec) => (rec.kind === 'progress_percent' || rec.kind === 'progress_message'
+        ? [`${rec.kind} ${rec.msgid} ${rec.finished} ${rec.message}`] : []));
+      assert.deepEqual(progressOf(all), progressOf(parse(readFileSync(join(RAW, `${id}.stderr`)))));
+      const records = all.filter((rec) => rec.kind !== 'progress_percent' && rec.kind !== 'progress_message');
       assert.ok(records.every((rec) => rec.kind === 'log_message'), r.stderr.toString());
       if (argv.includes('--debug')) {
         assert.ok(records.some((rec) => rec.kind === 'log_message' && rec.level === 'DEBUG' && /Resolved repository path to .*repo-rpc/.test(rec.message)));

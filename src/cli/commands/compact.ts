@@ -42,6 +42,7 @@ export const compactCommand = defineCommand<CompactArgs>({
     await compactRepository(args.location, {
       env: access.env, lockWait: access.lockWait, umask: access.umask,
       threshold: args.threshold / 100, cleanupCommits: args.cleanupCommits, dryRun: args.dryRun, remote: access.remote,
+      ...(ctx.common.progress ? { progress: ctx.progress } : {}),
     });
   },
 });

@@ -95,7 +95,10 @@ export class RepositoryServer {
       ['check', (a) => this.#check(a)],
       ['commit', async (a) => {
         // save_space only changed how borg 1.x compacted in memory: nothing to do with it here.
-        await this.#repo('commit').commit({ compact: a['compact'] === true, threshold: Number(a['threshold']), cleanupCommits: a['cleanup_commits'] === true });
+        await this.#repo('commit').commit({
+          compact: a['compact'] === true, threshold: Number(a['threshold']), cleanupCommits: a['cleanup_commits'] === true,
+          progress: this.#options.log.progressSink(),
+        });
         return null;
       }],
       ['rollback', async () => (await this.#repo('rollback').rollback(), null)],

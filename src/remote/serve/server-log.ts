@@ -2,7 +2,7 @@
 // negotiates the dict protocol, `$LOG LEVEL logger Remote: message` lines; after that one JSON
 // object per line, which the client re-emits under its own log level. The server filters by the
 // level the client asked for (serve --info/--debug/...), like borg's server.
-import type { LogLevel, LogSink } from '../../progress.js';
+import type { LogLevel, LogSink, ProgressSink } from '../../progress.js';
 
 const LEVEL_VALUES: Record<LogLevel, number> = { debug: 10, info: 20, warning: 30, error: 40, critical: 50 };
 
@@ -58,6 +58,26 @@ export class ServerLog {
     const record: Record<string, unknown> = { type: 'log_message', time: this.#clock(), message, levelname, name };
     if (msgid) record['msgid'] = msgid;
     this.#write(`${JSON.stringify(record)}\n`);
+  }
+
+  /**
+   * Progress of server-side work (compaction) as borg's server sends it: JSON progress records,
+   * which the client shows only with --progress. Old (legacy-format) clients get none.
+   */
+  progressSink(): ProgressSink {
+    return {
+      emit: (event) => {
+        if (!this.#json || (event.type !== 'progress_percent' && event.type !== 'progress_message')) return;
+        // borg's field order: the message fields first, then operation, msgid, type, finished, time.
+        const fields: Record<string, unknown> = {};
+        if (!event.finished) {
+          fields['message'] = event.message;
+          if (event.type === 'progress_percent') Object.assign(fields, { current: event.current, total: event.total, info: event.info ?? null });
+        }
+        Object.assign(fields, { operation: event.operation, msgid: event.msgid, type: event.type, finished: event.finished, time: this.#clock() });
+        this.#write(`${JSON.stringify(fields)}\n`);
+      },
+    };
   }
 
   /** A LogSink for library code, logging under `name` unless a record names its own logger. */
