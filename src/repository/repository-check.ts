@@ -2,6 +2,7 @@
 // rebuild index and hints from them and compare with the committed index. With repair, damaged
 // segments are salvaged, a missing final COMMIT is added and the rebuilt index is written. A partial
 // check (maxDuration) only verifies segments and remembers where it stopped in the config.
+import { PercentProgress, type ProgressSink } from '../progress.js';
 import type { IniFile } from './ini.js';
 import { SECTION } from './config.js';
 import { IntegrityError, RepositoryAppendOnly } from './errors.js';
@@ -22,6 +23,8 @@ export interface CheckOptions {
   /** Seconds; non-zero makes a partial check that resumes where the previous one stopped. */
   maxDuration?: number;
   onFinding?: (finding: CheckFinding) => void;
+  /** "Checking segments N.N%" (borg's repository.check); a server forwards it as records. */
+  progress?: ProgressSink;
 }
 
 export interface CheckEnvironment {
@@ -81,7 +84,13 @@ export async function checkRepository(env: CheckEnvironment, options: CheckOptio
   }
   const deadline = performance.now() + maxDuration * 1000;
   let finished = true;
-  for (const segment of ctx.paths.list()) {
+  const segments = [...ctx.paths.list()];
+  const progress = options.progress === undefined ? null : new PercentProgress(options.progress, {
+    total: segments.length, msgid: 'repository.check', step: 0.1,
+    format: (percent) => `Checking segments ${percent.toFixed(1).padStart(3)}%`,
+  });
+  for (const [i, segment] of segments.entries()) {
+    progress?.show(i);
     if (segment <= lastChecked || segment > tid) continue;
     let entries: SegmentEntry[];
     try {
@@ -104,6 +113,7 @@ export async function checkRepository(env: CheckEnvironment, options: CheckOptio
       break;
     }
   }
+  progress?.finish();
   if (finished && partial) {
     ini.delete(SECTION, 'last_segment_checked');
     env.saveConfig();

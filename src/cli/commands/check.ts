@@ -153,6 +153,7 @@ async function checkRepositoryPart(ctx: CommandContext, repository: Repository, 
   const ok = await repository.check({
     repair: args.repair,
     maxDuration: args.maxDuration,
+    ...(ctx.common.progress ? { progress: ctx.progress } : {}),
     onFinding: (finding) => {
       if (finding.level === 'error') errors = true;
       log.log(finding.level, finding.message);

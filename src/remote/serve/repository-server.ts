@@ -263,6 +263,7 @@ export class RepositoryServer {
     const ok = await repository.check({
       repair: a['repair'] === true,
       maxDuration,
+      progress: log.progressSink(),
       onFinding: (finding: CheckFinding) => {
         if (finding.level === 'error') errors = true;
         log.log('borg.repository', finding.level, finding.message);

@@ -1,6 +1,6 @@
-// `compact --progress` shows "Compacting segments N%" as borg does: locally, and over ssh from
-// `borg-ts serve` to both the borg-ts client and the real borg client (the server sends the
-// progress records; a client shows them only when asked to).
+// `compact --progress` and `check --progress` show "Compacting segments N%" and "Checking segments
+// N.N%" as borg does: locally, and over ssh from `borg-ts serve` to both the borg-ts client and the
+// real borg client (the server sends the progress records; a client shows them only when asked to).
 import assert from 'node:assert/strict';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
@@ -10,6 +10,7 @@ import { pseudoRandom } from '../helpers/tree-compare.js';
 import { assertExit, BIN, Sandbox } from './tools.js';
 
 const PROGRESS = /Compacting segments +\d+%/;
+const CHECKING = /Checking segments +\d+\.\d%/;
 
 describe('compact --progress', () => {
   let sshd: SshServer;
@@ -47,6 +48,10 @@ describe('compact --progress', () => {
     const shown = box.borgTs(['compact', '--progress', box.path('local2')]);
     assertExit(shown, 0, 'compact --progress');
     assert.match(shown.stderr, PROGRESS);
+    const check = box.borgTs(['check', '--repository-only', '--progress', box.path('local2')]);
+    assertExit(check, 0, 'check --progress');
+    assert.match(check.stderr, CHECKING);
+    assert.doesNotMatch(box.borgTs(['check', '--repository-only', box.path('local2')]).stderr, CHECKING);
   });
 
   it('borg-ts serve sends it to the real borg client and to the borg-ts client', () => {
@@ -56,6 +61,9 @@ describe('compact --progress', () => {
     const borgRun = box.borg(['--remote-path', remotePath, 'compact', '--progress', theirs]);
     assertExit(borgRun, 0, 'borg compact --progress via borg-ts serve');
     assert.match(borgRun.stderr, PROGRESS);
+    const borgCheck = box.borg(['--remote-path', remotePath, 'check', '--repository-only', '--progress', theirs]);
+    assertExit(borgCheck, 0, 'borg check --progress via borg-ts serve');
+    assert.match(borgCheck.stderr, CHECKING);
 
     const ours = sshd.url(box.path('for-borg-ts'));
     prepare((a) => box.borgTs(['--remote-path', remotePath, ...a]), ours, 'ts');
