@@ -51,7 +51,8 @@ export interface Item {
 
 export class InvalidItem extends BorgError {}
 
-const S_IFMT = 0o170000;
+/** File type bits of a mode, as in stat(2); every layer above shares these. */
+export const S_IFMT = 0o170000;
 export const S_IFDIR = 0o040000;
 export const S_IFREG = 0o100000;
 export const S_IFLNK = 0o120000;

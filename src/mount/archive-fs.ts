@@ -8,6 +8,7 @@ import { encodeFsString } from '../format/surrogate-escape.js';
 import type { ArchiveSource } from '../archive/archive-reader.js';
 import { openArchive } from '../archive/archive-reader.js';
 import type { ArchiveEntry } from '../archive/manifest.js';
+import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../archive/item.js';
 import { parseUtcIso } from '../archive/timestamps.js';
 import { ArchiveTree, buildArchiveTree, isWholeArchive, NO_ENTRY, type ArchiveTreeCache, type TreeSelection } from '../archive/tree/index.js';
 import { user2uid, group2gid } from '../platform/users.js';
@@ -17,10 +18,6 @@ import { ERRNO, FuseError, type DirEntry, type FuseOperations } from './fuse/ope
 import type { FuseAttr, StatfsOut } from './fuse/protocol.js';
 import type { MountOptions } from './mount-options.js';
 
-const S_IFMT = 0o170000;
-const S_IFDIR = 0o040000;
-const S_IFREG = 0o100000;
-const S_IFLNK = 0o120000;
 const O_ACCMODE = 3;
 const DOT = Buffer.from('.');
 const DOTDOT = Buffer.from('..');

@@ -5,12 +5,11 @@
 // synthetic: their attributes are for the caller to choose. A hard link is an entry of its own
 // whose `resolve` is the entry of the file it links to (that one carries the link count).
 import { decodeFsBytes, encodeFsString } from '../../format/surrogate-escape.js';
-import { itemFromMsg, S_IFDIR, type Item } from '../item.js';
+import { itemFromMsg, S_IFDIR, S_IFMT, type Item } from '../item.js';
 import type { ItemStore } from './item-store.js';
 import type { NameIndex } from './name-index.js';
 import { ENTRY_FLAGS, NO_ENTRY, type TreeTables } from './tree-tables.js';
 
-const S_IFMT = 0o170000;
 const SLASH = Buffer.from('/');
 
 export class ArchiveTree {

@@ -12,7 +12,7 @@ import { decode, isMap, type MsgMap } from '../../format/msgpack.js';
 import { decodeFsBytes } from '../../format/surrogate-escape.js';
 import type { ArchiveSource } from '../archive-reader.js';
 import type { LoadedArchiveMeta } from '../archive-meta.js';
-import { itemFromMsg, S_IFDIR } from '../item.js';
+import { itemFromMsg, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG } from '../item.js';
 import type { PatternMatcher } from '../patterns/index.js';
 import { ArchiveTree } from './archive-tree.js';
 import { ChunkDigest, chunkIdsAt, digestChunksAt, ItemScanner, NeedMoreBytes, type ScannedItem } from './item-scan.js';
@@ -22,12 +22,6 @@ import { ENTRY_FLAGS, NO_ENTRY, TreeTables } from './tree-tables.js';
 import { versionedName, type VersionsIndex } from './versions.js';
 
 const ITEM_LIMITS = { maxDepth: 8, maxStrLen: 64 * 1024 * 1024 };
-const S_IFMT = 0o170000;
-const S_IFREG = 0o100000;
-const S_IFLNK = 0o120000;
-const S_IFIFO = 0o010000;
-const S_IFCHR = 0o020000;
-const S_IFBLK = 0o060000;
 const SYNTHETIC_DIR_MODE = S_IFDIR | 0o755;
 /** A bound on the items one metadata chunk holds (for sizing from an archive's own, untrusted, file count). */
 const MAX_ITEMS_PER_CHUNK = 8192;
