@@ -7,7 +7,14 @@ import { cpus } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { IvCounter } from '../../crypto/nonces.js';
 import { startWorker } from '../../platform/worker.js';
-import { ChunkProcessor, type FileIdentity, type OpenOptions, type ProcessedChunk, type ProcessorSetup, type ReadOutcome } from './chunk-processor.js';
+import { ChunkProcessor, ivBlocksBound, type ByteRange, type FileIdentity, type OpenOptions, type ProcessedChunk, type ProcessorSetup, type ReadOutcome } from './chunk-processor.js';
+import { LOOKAHEAD_CHUNKS, readSplit } from './split-file.js';
+
+/** How big files are split among workers; tests make the parts small. */
+export interface SplitOptions {
+  segmentBytes?: number;
+  lookahead?: number;
+}
 import type { FileJobMessage, FromWorker, ToWorker } from './chunk-worker-protocol.js';
 import type { SharedTable } from './shared-chunk-lookup.js';
 
@@ -28,6 +35,11 @@ export interface FileTask {
    * credits) once the envelopes it sent but the returned promises did not finish exceed a limit.
    */
   onChunks: (chunks: ProcessedChunk[]) => void | Promise<void>;
+  /**
+   * Reserves IVs for one part of a file the pool splits among its workers (see `splits`); the
+   * task's own ivStart/ivEnd are then not used.
+   */
+  reserveIvs?: (blocks: number) => Promise<[bigint, bigint]>;
 }
 
 /**
@@ -48,6 +60,13 @@ const BATCH_FILES = 64;
 const BATCH_BYTES = 4 << 20;
 /** Size assumed for files of unknown size when balancing. */
 const UNKNOWN_SIZE = 64 << 20;
+/**
+ * Segment size when a big file is split among the workers (split-file.ts): big enough that the
+ * look-ahead and the join cost little, small enough to keep every worker busy and the chunks held
+ * for a segment not yet joined bounded. Rounded to a multiple of the largest chunk, so that runs of
+ * max-size chunks (zeros) join at the segment start.
+ */
+const SEGMENT_BYTES = 32 << 20;
 
 interface Pending {
   task: FileTask;
@@ -85,12 +104,21 @@ export class ChunkPool {
   #nextTask = 1;
   #inlineQueue: Promise<void> = Promise.resolve();
   #failure: Error | null = null;
+  readonly #setup: ProcessorSetup;
+  readonly #segmentBytes: number;
+  readonly #lookahead: number;
 
   /**
    * `workers` ≤ 1 runs inline. `isKnown` answers for the inline processor; workers read `table`
    * (the chunk index's shared buckets) instead.
    */
-  constructor(setup: ProcessorSetup, workers: number, isKnown: (id: Buffer) => boolean, table: SharedTable | null) {
+  constructor(setup: ProcessorSetup, workers: number, isKnown: (id: Buffer) => boolean, table: SharedTable | null, split: SplitOptions = {}) {
+    this.#setup = setup;
+    const segmentBytes = split.segmentBytes ?? SEGMENT_BYTES;
+    this.#lookahead = split.lookahead ?? LOOKAHEAD_CHUNKS;
+    const p = setup.chunkerParams;
+    const maxChunk = p.algorithm === 'buzhash' ? 2 ** p.maxExp : 0;
+    this.#segmentBytes = maxChunk > 0 ? Math.max(1, Math.round(segmentBytes / maxChunk)) * maxChunk : 0;
     this.#credits = new Int32Array(new SharedArrayBuffer(4 * Math.max(1, workers)));
     if (workers <= 1) {
       this.#inline = new ChunkProcessor(setup, isKnown);
@@ -124,6 +152,14 @@ export class ChunkPool {
     return this.#pending.size;
   }
 
+  /**
+   * Whether a regular file of `size` bytes is read by several workers at once (split-file.ts): with
+   * workers, the buzhash chunker and at least two segments. Such a task needs `reserveIvs`.
+   */
+  splits(size: number, special: boolean): boolean {
+    return this.#inline === null && !special && this.#segmentBytes > 0 && size >= 2 * this.#segmentBytes;
+  }
+
   processFile(task: FileTask): Promise<ReadOutcome> {
     if (this.#failure) return Promise.reject(this.#failure);
     if (this.#inline) {
@@ -132,13 +168,35 @@ export class ChunkPool {
       this.#inlineQueue = run.then(() => undefined, () => undefined);
       return run;
     }
+    const size = task.sizeHint ?? 0;
+    const reserve = task.reserveIvs;
+    if (reserve && this.splits(size, task.special ?? false)) {
+      const { chunkerParams, compression } = this.#setup;
+      const maxChunk = chunkerParams.algorithm === 'buzhash' ? 2 ** chunkerParams.maxExp : 0;
+      return readSplit(size, { segmentBytes: this.#segmentBytes, ahead: this.#workers.length, lookahead: this.#lookahead }, {
+        readSegment: async (range, onChunks) => {
+          // A middle part seals at most its length plus the chunk crossing its end; the last part
+          // gets room for growth, like a whole file.
+          const bytes = range.end !== null ? range.end - range.start + maxChunk : size - range.start + Math.max(1 << 16, Math.ceil(size / 16));
+          const [ivStart, ivEnd] = await reserve(ivBlocksBound(bytes, chunkerParams, compression));
+          const length = range.end !== null ? range.end - range.start : size - range.start;
+          return this.#submit({ ...task, ivStart, ivEnd, sizeHint: length, onChunks }, range);
+        },
+      }, task.onChunks);
+    }
+    return this.#submit(task, null);
+  }
+
+  /** Queues a file (or a part of one) for the worker with the least work. */
+  #submit(task: FileTask, range: ByteRange | null): Promise<ReadOutcome> {
+    if (this.#failure) return Promise.reject(this.#failure);
     const id = this.#nextTask++;
     const bytes = task.sizeHint ?? UNKNOWN_SIZE;
     return new Promise<ReadOutcome>((resolve, reject) => {
       this.#pending.set(id, { task, resolve, reject, worker: -1, bytes });
       this.#batch.push({
         task: id, path: task.path, dev: task.identity?.dev ?? null, ino: task.identity?.ino ?? null,
-        ivStart: task.ivStart, ivEnd: task.ivEnd, open: openOptions(task),
+        ivStart: task.ivStart, ivEnd: task.ivEnd, open: openOptions(task), range,
       });
       this.#batchBytes += bytes;
       if (this.#batch.length >= BATCH_FILES || this.#batchBytes >= BATCH_BYTES) this.#flush();
@@ -189,7 +247,7 @@ export class ChunkPool {
         }
         this.#pending.delete(result.task);
         this.#load[worker]! -= pending.bytes;
-        if (result.kind === 'done') pending.resolve({ size: result.size, ctimeAfter: result.ctimeAfter, truncated: result.truncated });
+        if (result.kind === 'done') pending.resolve({ size: result.size, ctimeAfter: result.ctimeAfter, truncated: result.truncated, eof: result.eof });
         else pending.reject(new FileReadError(result.code, result.message, result.errno, result.syscall));
       }
     } catch (e) {

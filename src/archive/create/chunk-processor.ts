@@ -37,7 +37,7 @@ export interface FileIdentity {
 }
 
 export interface ReadOutcome {
-  /** Bytes of the chunks produced (the file size, unless `truncated`). */
+  /** Bytes of the chunks produced (the file size, unless `truncated`; for a range, all its chunks). */
   size: number;
   /** ctime (ns) after reading: differs from the walk's lstat when the file changed meanwhile. */
   ctimeAfter: bigint;
@@ -46,6 +46,25 @@ export interface ReadOutcome {
    * last chunk that fit. The file changed during the backup, so the caller reports it like one.
    */
   truncated: boolean;
+  /** Reading stopped at the end of the file (always, unless a range stopped after its look-ahead). */
+  eof: boolean;
+}
+
+/**
+ * A part of a big file for one worker (see split-file.ts). Reading starts at `start` as if a chunk
+ * had just been cut there. Chunks starting before `end` are sealed; after them, `lookahead` more
+ * chunks are cut and hashed but not sealed (they let the main thread find where the next range's
+ * chunks join this range's), and reading stops. `end` null: everything to the end of the file.
+ */
+export interface ByteRange {
+  start: number;
+  end: number | null;
+  lookahead: number;
+  /**
+   * `start` is a guess, not a known cut: the first chunk is then only hashed, as it rarely belongs to
+   * the file's real chain of chunks (split-file.ts has the main thread seal it when it does).
+   */
+  speculative: boolean;
 }
 
 export interface OpenOptions {
@@ -121,15 +140,20 @@ export class ChunkProcessor {
     return { sealed, exhausted: false };
   }
 
+  /** Hashes look-ahead chunks without sealing them: they come back like known chunks. */
+  #hashOnly(chunks: Buffer[]): ProcessedChunk[] {
+    return chunks.map((data) => ({ id: this.#idOf(data), size: data.length, csize: 0, envelope: null }));
+  }
+
   /**
-   * Reads the file at `path` to its end, yielding its chunks in order, batch by batch (a batch per
-   * read). `identity` (from the walk's lstat) guards against the path having been replaced
+   * Reads the file at `path` to its end (or the part `range` names), yielding its chunks in order,
+   * batch by batch (a batch per read). `identity` (from the walk's lstat) guards against the path having been replaced
    * meanwhile. The generator's return value tells the size read and the ctime after reading.
    * Workers drain it synchronously; the inline (single-threaded) pipeline awaits its stores between
    * batches, so memory stays bounded for files of any size. A file that outgrows its IV range
    * (it grew while being read) ends early with `truncated`.
    */
-  *fileChunks(path: string | Buffer, identity: FileIdentity | null, ivs: IvSource, options: OpenOptions = {}): Generator<ProcessedChunk[], ReadOutcome> {
+  *fileChunks(path: string | Buffer, identity: FileIdentity | null, ivs: IvSource, options: OpenOptions = {}, range: ByteRange | null = null): Generator<ProcessedChunk[], ReadOutcome> {
     const noatime = options.noatime ?? false;
     const flags = constants.O_RDONLY | (options.follow ? 0 : constants.O_NOFOLLOW) | (options.special ? 0 : constants.O_NONBLOCK)
       | (noatime ? constants.O_NOATIME : 0);
@@ -147,39 +171,67 @@ export class ChunkProcessor {
         // Only the inode, like borg: some file systems (overlayfs) report another st_dev through an fd.
         if (st.ino !== identity.ino) throw new FileChangedError('file inode changed (race condition), skipping file');
       }
-      if (this.#sparseBlocks !== null) {
+      if (this.#sparseBlocks !== null && range === null) {
         const map = sparseMap(fd, this.#sparseBlocks.headerSize);
         if (map !== null) {
           const { size, truncated } = yield* this.#rangeChunks(fd, map, ivs);
-          return { size, ctimeAfter: fstatSync(fd, { bigint: true }).ctimeNs, truncated };
+          return { size, ctimeAfter: fstatSync(fd, { bigint: true }).ctimeNs, truncated, eof: true };
         }
       }
       let size = 0;
       let truncated = false;
+      // A range reads at explicit positions; a whole file reads on from the current position (fifos).
+      let position = range === null ? null : range.start;
+      const sealEnd = range?.end ?? Infinity;
+      let lookaheadLeft = range?.lookahead ?? 0;
+      /** Seals the chunks starting before the range's end, hashes up to `lookaheadLeft` after it. */
+      let firstUnsealed = range?.speculative ?? false;
+      const take = (chunks: Buffer[]): { batch: ProcessedChunk[]; stop: boolean } => {
+        const first: ProcessedChunk[] = [];
+        if (firstUnsealed && chunks.length) {
+          firstUnsealed = false;
+          first.push(...this.#hashOnly(chunks.slice(0, 1)));
+          size += first[0]!.size;
+          chunks = chunks.slice(1);
+        }
+        let sealCount = 0;
+        for (let offset = (range?.start ?? 0) + size; sealCount < chunks.length && offset < sealEnd; sealCount++) offset += chunks[sealCount]!.length;
+        let { sealed, exhausted } = this.#seal(sealCount === chunks.length ? chunks : chunks.slice(0, sealCount), ivs);
+        for (const c of sealed) size += c.size;
+        if (first.length) sealed = first.concat(sealed);
+        if (exhausted) {
+          truncated = true;
+          return { batch: sealed, stop: true };
+        }
+        if (sealCount === chunks.length) return { batch: sealed, stop: false };
+        const ahead = this.#hashOnly(chunks.slice(sealCount, sealCount + lookaheadLeft));
+        lookaheadLeft -= ahead.length;
+        for (const c of ahead) size += c.size;
+        return { batch: ahead.length ? sealed.concat(ahead) : sealed, stop: lookaheadLeft === 0 };
+      };
+      let eof = false;
       try {
         for (;;) {
-          const n = readSync(fd, this.#readBuffer, 0, this.#readBuffer.length, null);
-          if (n === 0) break;
-          const { sealed, exhausted } = this.#seal(this.#chunker.update(this.#readBuffer.subarray(0, n)), ivs);
-          for (const c of sealed) size += c.size;
-          if (sealed.length) yield sealed;
-          if (exhausted) {
-            truncated = true;
+          const n = readSync(fd, this.#readBuffer, 0, this.#readBuffer.length, position);
+          if (n === 0) {
+            eof = true;
             break;
           }
+          if (position !== null) position += n;
+          const { batch, stop } = take(this.#chunker.update(this.#readBuffer.subarray(0, n)));
+          if (batch.length) yield batch;
+          if (stop) break;
         }
         const rest = this.#chunker.final();
-        if (!truncated && rest.length) {
-          const { sealed, exhausted } = this.#seal(rest, ivs);
-          for (const c of sealed) size += c.size;
-          truncated = exhausted;
-          if (sealed.length) yield sealed;
+        if (eof && rest.length) {
+          const { batch } = take(rest);
+          if (batch.length) yield batch;
         }
       } catch (e) {
         this.#chunker.final(); // reset for the next file
         throw e;
       }
-      return { size, ctimeAfter: fstatSync(fd, { bigint: true }).ctimeNs, truncated };
+      return { size, ctimeAfter: fstatSync(fd, { bigint: true }).ctimeNs, truncated, eof: eof && !truncated };
     } finally {
       closeSync(fd);
     }

@@ -1,6 +1,6 @@
 // Messages between the main thread and chunk workers. Files travel in batches and results come
 // back in batches: for trees of small files, one message per file would cost more than the work.
-import type { OpenOptions, ProcessorSetup } from './chunk-processor.js';
+import type { ByteRange, OpenOptions, ProcessorSetup } from './chunk-processor.js';
 import type { SharedTable } from './shared-chunk-lookup.js';
 
 /** One file to read, with the IV range it may seal in. */
@@ -12,6 +12,8 @@ export interface FileJobMessage {
   ivStart: bigint;
   ivEnd: bigint;
   open: OpenOptions;
+  /** A part of a big file (split-file.ts); null: the whole file. */
+  range: ByteRange | null;
 }
 
 export type ToWorker =
@@ -42,7 +44,7 @@ export interface WireChunk {
 /** What happened to a file: chunks (in file order), then exactly one done or error. */
 export type WireResult =
   | { task: number; kind: 'chunks'; chunks: WireChunk[] }
-  | { task: number; kind: 'done'; size: number; ctimeAfter: bigint; truncated: boolean }
+  | { task: number; kind: 'done'; size: number; ctimeAfter: bigint; truncated: boolean; eof: boolean }
   | { task: number; kind: 'error'; code: string; message: string; errno?: number; syscall?: string };
 
 /** `bytes`: the envelope bytes in this message, counted against the worker's credits. */

@@ -79,11 +79,11 @@ function readFile(state: ProcessorSetupState, job: FileJobMessage, outbox: Outbo
   const path = typeof job.path === 'string' ? job.path : asBuffer(job.path);
   const identity = job.dev !== null && job.ino !== null ? { dev: job.dev, ino: job.ino } : null;
   try {
-    const batches = state.processor.fileChunks(path, identity, ivs, job.open);
+    const batches = state.processor.fileChunks(path, identity, ivs, job.open, job.range);
     for (;;) {
       const next = batches.next();
       if (next.done) {
-        outbox.results.push({ task: job.task, kind: 'done', size: next.value.size, ctimeAfter: next.value.ctimeAfter, truncated: next.value.truncated });
+        outbox.results.push({ task: job.task, kind: 'done', size: next.value.size, ctimeAfter: next.value.ctimeAfter, truncated: next.value.truncated, eof: next.value.eof });
         return;
       }
       outbox.addChunks(job.task, next.value);

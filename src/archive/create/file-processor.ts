@@ -57,6 +57,7 @@ export function safePath(path: string): string {
 
 export class FileProcessor {
   #ivs: IvCounter | null = null;
+  #ivQueue: Promise<void> = Promise.resolve();
 
   constructor(private readonly run: CreateRun) {}
 
@@ -141,7 +142,9 @@ export class FileProcessor {
     const size = job.special ? SPECIAL_SIZE_BOUND : Number(job.st.size);
     let ivStart = 0n;
     let ivEnd = 0n;
-    if (run.session.key.encrypted) {
+    // A big file read by several workers at once reserves IVs per part (ChunkPool.splits).
+    const split = run.pool.splits(size, job.special);
+    if (run.session.key.encrypted && !split) {
       // Room for some growth while the file is read; beyond it, reading stops early (see ReadOutcome).
       const blocks = ivBlocksBound(size + Math.max(1 << 16, Math.ceil(size / 16)), run.options.chunkerParams, run.options.compression);
       [ivStart, ivEnd] = await this.#ivRange(blocks);
@@ -151,6 +154,7 @@ export class FileProcessor {
       path: job.fsPath, identity: { dev: job.st.dev, ino: job.st.ino }, ivStart, ivEnd, noatime: true,
       special: job.special, follow: job.follow, ...(job.special ? {} : { sizeHint: size }),
       onChunks: (batch) => run.lock.run(() => this.#store(job, batch)),
+      ...(split ? { reserveIvs: (blocks: number) => (run.session.key.encrypted ? this.#ivRange(blocks) : Promise.resolve<[bigint, bigint]>([0n, 0n])) } : {}),
     }).then(
       (outcome) => run.lock.run(() => this.#complete(job, outcome)),
       (error: Error) => run.lock.run(() => this.#fail(job, error)),
@@ -161,7 +165,14 @@ export class FileProcessor {
    * A range of `blocks` IVs for one file, carved out of a larger reservation: reserving per file
    * would cost a round trip through the nonce manager for every small file.
    */
-  async #ivRange(blocks: number): Promise<[bigint, bigint]> {
+  #ivRange(blocks: number): Promise<[bigint, bigint]> {
+    // One at a time: the parts of a split file ask at once, and a reservation must not race another.
+    const range = this.#ivQueue.then(() => this.#takeIvs(blocks));
+    this.#ivQueue = range.then(() => undefined, () => undefined);
+    return range;
+  }
+
+  async #takeIvs(blocks: number): Promise<[bigint, bigint]> {
     let counter = this.#ivs;
     if (counter === null || !counter.canTake(blocks)) {
       counter = await this.run.session.ivSupply().reserveRange(Math.max(blocks, IV_RESERVATION));
