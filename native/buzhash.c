@@ -3,6 +3,7 @@
  * runs at a third of C's speed. The tables and all policy stay in src/chunker/; this only loops.
  */
 #include "common.h"
+#include <string.h>
 
 /* buzhashScan(buf, p, stop, hash, tables (Int32Array[512]: add then drop), mask, windowSize, out
  * (Int32Array[1]: receives the hash at the returned position)) -> the first p' in [p, stop) whose
@@ -29,9 +30,25 @@ static napi_value js_buzhash_scan(napi_env env, napi_callback_info info) {
   const uint32_t *add = (const uint32_t *)tables_data;
   const uint32_t *drop = add + 256;
   uint32_t h = (uint32_t)hash;
+  /* Zero bytes ending the current window. A window of zeros always has the same hash, so once it
+     is known not to cut, the scan skips to the window that takes in the next non-zero byte. */
+  uint32_t zeros = 0;
   while (p < stop && (h & mask) != 0) {
-    h = ((h << 1) | (h >> 31)) ^ drop[b[p]] ^ add[b[p + window]];
+    uint8_t in = b[p + window];
+    h = ((h << 1) | (h >> 31)) ^ drop[b[p]] ^ add[in];
     p++;
+    zeros = in == 0 ? zeros + 1 : 0;
+    if (zeros >= window && (h & mask) != 0) {
+      size_t q = (size_t)p + window, end = (size_t)stop + window;
+      while (q + 8 <= end) {
+        uint64_t word;
+        memcpy(&word, b + q, 8);
+        if (word != 0) break;
+        q += 8;
+      }
+      while (q < end && b[q] == 0) q++;
+      p = (uint32_t)(q - window < stop ? q - window : stop);
+    }
   }
   *(int32_t *)out_data = (int32_t)h;
   return make_number(env, p);

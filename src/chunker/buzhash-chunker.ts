@@ -38,6 +38,8 @@ export class BuzhashChunker {
   #scanning = false;
   #pos = 0;
   #hash = 0;
+  /** Emit views into #buf instead of copies (commitViews, finalViews). */
+  #views = false;
 
   constructor(params: BuzhashParams, seed: number, kernelFactory: BuzhashKernelFactory = defaultBuzhashKernel) {
     validateChunkerParams(params);
@@ -70,6 +72,40 @@ export class BuzhashChunker {
     this.#start = this.#end = 0;
     this.#scanning = false;
     return chunks;
+  }
+
+  /**
+   * Zero-copy input for a reader: room for at most `size` bytes right after the received ones, to
+   * fill (e.g. with readSync) and pass to `commitViews`. Invalidates the views returned before.
+   */
+  inputSpace(size: number): Uint8Array {
+    const bytes = Math.min(size, SLICE_SIZE);
+    if (this.#end + bytes > this.#buf.length) this.#makeRoom(bytes);
+    return this.#buf.subarray(this.#end, this.#end + bytes);
+  }
+
+  /**
+   * Takes the first `n` bytes of the last `inputSpace` as input and returns the chunks completed,
+   * as views into the chunker's buffer: valid only until the next call of any method (the caller
+   * hashes or seals them at once; chunks to keep must be copied).
+   */
+  commitViews(n: number): Buffer[] {
+    this.#end += n;
+    this.#views = true;
+    const chunks: Buffer[] = [];
+    this.#cut(chunks, false);
+    this.#views = false;
+    return chunks;
+  }
+
+  /** Like final(), with the chunks as views (see commitViews). */
+  finalViews(): Buffer[] {
+    this.#views = true;
+    try {
+      return this.final();
+    } finally {
+      this.#views = false;
+    }
   }
 
   #append(bytes: Uint8Array): void {
@@ -125,10 +161,14 @@ export class BuzhashChunker {
   }
 
   #emit(chunks: Buffer[], cut: number): void {
-    // Own ArrayBuffer per chunk (not pooled, not a view): chunks can be transferred to other threads.
-    const chunk = Buffer.allocUnsafeSlow(cut - this.#start);
-    chunk.set(this.#buf.subarray(this.#start, cut));
-    chunks.push(chunk);
+    if (this.#views) {
+      chunks.push(Buffer.from(this.#buf.buffer, this.#buf.byteOffset + this.#start, cut - this.#start));
+    } else {
+      // Own ArrayBuffer per chunk (not pooled, not a view): chunks can be transferred to other threads.
+      const chunk = Buffer.allocUnsafeSlow(cut - this.#start);
+      chunk.set(this.#buf.subarray(this.#start, cut));
+      chunks.push(chunk);
+    }
     this.#start = cut;
     this.#scanning = false;
   }

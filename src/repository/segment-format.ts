@@ -33,18 +33,24 @@ function header(size: number, tag: Tag): Buffer {
   return h;
 }
 
-/** A complete PUT entry: crc || size || tag || id || data. */
-export function encodePut(id: Uint8Array, data: Uint8Array): Buffer {
+/**
+ * The 41 bytes before a PUT entry's data: crc || size || tag || id, the crc covering the data too.
+ * Written together with the data (writev), a big object is not copied into a new entry.
+ */
+export function putHeader(id: Uint8Array, data: Uint8Array): Buffer {
   if (data.byteLength > MAX_DATA_SIZE) {
     throw new IntegrityError(`Cannot store ${data.byteLength} bytes in one object: the limit is ${MAX_DATA_SIZE}`);
   }
-  const size = PUT_HEADER_SIZE + data.byteLength;
-  const entry = Buffer.allocUnsafe(size);
-  header(size, TAG_PUT).copy(entry, 0);
+  const entry = Buffer.allocUnsafe(PUT_HEADER_SIZE);
+  header(PUT_HEADER_SIZE + data.byteLength, TAG_PUT).copy(entry, 0);
   entry.set(id, HEADER_SIZE);
-  entry.set(data, PUT_HEADER_SIZE);
-  entry.writeUInt32LE(crc32(entry.subarray(4)), 0);
+  entry.writeUInt32LE(crc32(data, crc32(entry.subarray(4))), 0);
   return entry;
+}
+
+/** A complete PUT entry in one buffer: crc || size || tag || id || data. */
+export function encodePut(id: Uint8Array, data: Uint8Array): Buffer {
+  return Buffer.concat([putHeader(id, data), data]);
 }
 
 export function encodeDelete(id: Uint8Array): Buffer {

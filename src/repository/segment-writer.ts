@@ -6,7 +6,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { syncDir } from '../platform/save-file.js';
 import {
-  COMMIT_ENTRY, MAGIC, MAGIC_LEN, MANIFEST_ID, PUT_HEADER_SIZE, encodeDelete, encodePut,
+  COMMIT_ENTRY, MAGIC, MAGIC_LEN, MANIFEST_ID, PUT_HEADER_SIZE, encodeDelete, encodePut, putHeader,
 } from './segment-format.js';
 import type { SegmentPaths } from './segment-paths.js';
 import type { SegmentReader } from './segment-reader.js';
@@ -83,14 +83,17 @@ export class SegmentWriter {
     while (this.flushing !== null) await this.flushing;
     const fh = this.fh;
     if (!fh || this.pendingBytes === 0) return;
-    const buf = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+    let buffers = this.pending;
     this.pending = [];
     this.pendingBytes = 0;
     this.flushing = (async () => {
-      let off = 0;
-      while (off < buf.length) {
-        const { bytesWritten } = await fh.write(buf, off, buf.length - off, null);
-        off += bytesWritten;
+      // One writev per flush, no concatenation; a short write (rare) continues where it stopped.
+      while (buffers.length) {
+        let { bytesWritten } = await fh.writev(buffers);
+        let i = 0;
+        while (i < buffers.length && bytesWritten >= buffers[i]!.length) bytesWritten -= buffers[i++]!.length;
+        buffers = buffers.slice(i);
+        if (bytesWritten > 0) buffers[0] = buffers[0]!.subarray(bytesWritten);
       }
     })();
     try {
@@ -100,13 +103,19 @@ export class SegmentWriter {
     }
   }
 
-  /** Returns where the PUT entry went. The manifest always starts a new segment. */
+  /**
+   * Returns where the PUT entry went. The manifest always starts a new segment. Small data is copied
+   * into the entry; big data (which always fills the buffer, so it is written before this returns)
+   * is written from the caller's buffer.
+   */
   async writePut(id: Uint8Array, data: Uint8Array, raiseFull = false): Promise<{ segment: number; offset: number }> {
-    const entry = encodePut(id, data);
+    const parts = data.byteLength >= FLUSH_THRESHOLD ? [putHeader(id, data), Buffer.from(data.buffer, data.byteOffset, data.byteLength)] : [encodePut(id, data)];
     await this.writeFd({ wantNew: MANIFEST_ID.equals(id), raiseFull });
     const at = { segment: this.segment, offset: this.offset };
-    this.append(entry);
-    this.offset += entry.length;
+    for (const part of parts) {
+      this.append(part);
+      this.offset += part.length;
+    }
     await this.maybeFlush();
     return at;
   }

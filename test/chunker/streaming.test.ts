@@ -110,6 +110,35 @@ describe('buzhash chunker follows the cut-point rules', () => {
     assert.ok(hashCuts > 1000, `only ${hashCuts} cuts by hash`);
   });
 
+  it('gives the same chunks through the zero-copy input (inputSpace, commitViews, finalViews)', () => {
+    const random = prng(20261122);
+    for (let round = 0; round < 100; round++) {
+      const params = randomParams(random);
+      const seed = random(2 ** 31);
+      const data = randomInput(random, params);
+      const chunker = new BuzhashChunker(params, seed);
+      const sizes: number[] = [];
+      const copies: Buffer[] = [];
+      // Views are valid until the next call: copy them at once, as a caller keeping chunks must.
+      const keep = (views: Buffer[]) => {
+        for (const v of views) {
+          sizes.push(v.length);
+          copies.push(Buffer.from(v));
+        }
+      };
+      for (let offset = 0; offset < data.length;) {
+        const space = chunker.inputSpace(1 + random(2 ** (params.maxExp + 1)));
+        const n = Math.min(space.length, data.length - offset);
+        space.set(data.subarray(offset, offset + n));
+        offset += n;
+        keep(chunker.commitViews(n));
+      }
+      keep(chunker.finalViews());
+      assert.ok(Buffer.concat(copies).equals(data), `round ${round}: chunks concatenate to the input`);
+      assert.deepEqual(sizes, referenceSizes(data, params, seed), `round ${round}`);
+    }
+  });
+
   it('keeps cut points and its buffer bound for large random blocks of a 24 MiB input', () => {
     const data = Buffer.concat([randomBytes(12 << 20), Buffer.alloc(5 << 20), randomBytes(7 << 20)]);
     const expected = chunkInBlocks(createChunker(DEFAULT_CHUNKER_PARAMS, -17), data, () => data.length, data.length);

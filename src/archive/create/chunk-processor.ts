@@ -5,7 +5,7 @@
 // thread, the single writer (DESIGN.md, "Performance plan").
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { seekData, seekHole } from '../../platform/native.js';
-import { createChunker, type Chunker, type ChunkerParams } from '../../chunker/index.js';
+import { BuzhashChunker, createChunker, type Chunker, type ChunkerParams } from '../../chunker/index.js';
 import { Compressor, parseCompressionSpec } from '../../compress/index.js';
 import { Key, type KeyMaterial, type KeyMode } from '../../crypto/index.js';
 import { ObjectCodec } from '../../crypto/object-codec.js';
@@ -95,6 +95,8 @@ export class ChunkProcessor {
   /** Ids of all-zero chunks by length: runs of zeros (VM images, sparse files) are hashed once. */
   readonly #zeroIds = new Map<number, Buffer>();
   #zeros = Buffer.alloc(0);
+  /** Largest chunk the buzhash chunker cuts (0 for the fixed chunker). */
+  readonly #maxChunk: number;
 
   constructor(setup: ProcessorSetup, isKnown: (id: Buffer) => boolean) {
     this.#key = Key.fromMaterial(setup.keyMode, setup.material);
@@ -103,6 +105,7 @@ export class ChunkProcessor {
     this.#readBuffer = Buffer.allocUnsafe(setup.readSize ?? DEFAULT_READ_SIZE);
     this.#isKnown = isKnown;
     const p = setup.chunkerParams;
+    this.#maxChunk = p.algorithm === 'buzhash' ? 2 ** p.maxExp : 0;
     this.#sparseBlocks = setup.sparse && p.algorithm === 'fixed' ? { blockSize: p.blockSize, headerSize: p.headerSize } : null;
   }
 
@@ -188,6 +191,9 @@ export class ChunkProcessor {
       let firstUnsealed = range?.speculative ?? false;
       const take = (chunks: Buffer[]): { batch: ProcessedChunk[]; stop: boolean } => {
         const first: ProcessedChunk[] = [];
+        // A max-size first chunk lies in a run without cut points (zeros): there the parts' chains
+        // usually meet at the part's start, so it is sealed here rather than on the main thread.
+        if (firstUnsealed && chunks.length && chunks[0]!.length === this.#maxChunk) firstUnsealed = false;
         if (firstUnsealed && chunks.length) {
           firstUnsealed = false;
           first.push(...this.#hashOnly(chunks.slice(0, 1)));
@@ -210,19 +216,23 @@ export class ChunkProcessor {
         return { batch: ahead.length ? sealed.concat(ahead) : sealed, stop: lookaheadLeft === 0 };
       };
       let eof = false;
+      // The buzhash chunker is read into directly and hands out views: its chunks are sealed or
+      // hashed before the next read, so neither the input nor the chunks are copied.
+      const direct = this.#chunker instanceof BuzhashChunker ? this.#chunker : null;
       try {
         for (;;) {
-          const n = readSync(fd, this.#readBuffer, 0, this.#readBuffer.length, position);
+          const space = direct ? direct.inputSpace(this.#readBuffer.length) : this.#readBuffer;
+          const n = readSync(fd, space, 0, space.length, position);
           if (n === 0) {
             eof = true;
             break;
           }
           if (position !== null) position += n;
-          const { batch, stop } = take(this.#chunker.update(this.#readBuffer.subarray(0, n)));
+          const { batch, stop } = take(direct ? direct.commitViews(n) : this.#chunker.update(space.subarray(0, n)));
           if (batch.length) yield batch;
           if (stop) break;
         }
-        const rest = this.#chunker.final();
+        const rest = direct ? direct.finalViews() : this.#chunker.final();
         if (eof && rest.length) {
           const { batch } = take(rest);
           if (batch.length) yield batch;

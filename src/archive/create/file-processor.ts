@@ -199,8 +199,9 @@ export class FileProcessor {
   }
 
   /**
-   * A chunk a worker found in the chunk index is gone: a failed file gave it back meanwhile. Its
-   * bytes are read again from where the chunk lies in the file and stored.
+   * A chunk that arrived unsealed and is not in the chunk index: a worker found it known but a failed
+   * file gave it back meanwhile, or it lies where two parts of a split file join (split-file.ts).
+   * Its bytes are read again from where the chunk lies in the file, checked and stored.
    */
   async #recover(job: FileJob, chunk: ProcessedChunk): Promise<ChunkRef | null> {
     const offset = job.entry.content!.offset;
@@ -224,7 +225,7 @@ export class FileProcessor {
       job.broken = new BackupError('file changed while we backed it up, skipping file');
       return null;
     }
-    return this.run.store.storeData(data, this.run.stats.files);
+    return this.run.store.storeData(data, this.run.stats.files, chunk.id);
   }
 
   async #complete(job: FileJob, outcome: ReadOutcome): Promise<void> {

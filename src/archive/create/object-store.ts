@@ -19,9 +19,11 @@ export class ObjectStore {
     this.#writer = session.writer(compression);
   }
 
-  /** Stores plain data (item-stream chunks, archive metadata, recovered chunks) unless known. */
-  async storeData(data: Buffer, stats: Statistics): Promise<ChunkRef> {
-    const id = this.session.key.idHash(data);
+  /**
+   * Stores plain data (item-stream chunks, archive metadata, recovered chunks) unless known. `id`,
+   * when the caller has already computed it, saves hashing the data again.
+   */
+  async storeData(data: Buffer, stats: Statistics, id: Buffer = this.session.key.idHash(data)): Promise<ChunkRef> {
     if (this.cache.seenChunk(id, data.length)) return this.cache.chunkIncref(id, stats);
     // Reserve IVs for the largest object first; nothing else can take them before packWithId.
     await this.session.prepareWrite();
