@@ -3,7 +3,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { IntegrityError } from '../../src/repository/errors.js';
-import { COMMIT_ENTRY, encodeDelete, encodePut, MAX_DATA_SIZE, TAG_COMMIT, TAG_DELETE, TAG_PUT } from '../../src/repository/segment-format.js';
+import { crc32 } from 'node:zlib';
+import { randomBytes } from 'node:crypto';
+import { COMMIT_ENTRY, encodeDelete, encodePut, MAX_DATA_SIZE, putHeader, TAG_COMMIT, TAG_DELETE, TAG_PUT } from '../../src/repository/segment-format.js';
 import { SegmentPaths } from '../../src/repository/segment-paths.js';
 import { SegmentReader } from '../../src/repository/segment-reader.js';
 import { copyVectorRepo, hexId, loadDump, makeTempDir, removeTemp } from './repo-fixtures.js';
@@ -102,5 +104,15 @@ test('SegmentReader reports CRC damage, truncation and garbage', async () => {
     await reader.close();
   } finally {
     removeTemp(tmp);
+  }
+});
+
+test('encodePut and putHeader: the crc covers header and data, also for empty data without a backing store', () => {
+  const id = Buffer.alloc(32, 9);
+  // randomBytes(0) has no backing store; node's crc32 then ignores the start value.
+  for (const data of [randomBytes(0), Buffer.alloc(0), randomBytes(1), randomBytes(70_000)]) {
+    const entry = encodePut(id, data);
+    assert.equal(entry.readUInt32LE(0), crc32(entry.subarray(4)), `${data.length} bytes`);
+    assert.ok(putHeader(id, data).equals(entry.subarray(0, 41)));
   }
 });
