@@ -9,7 +9,7 @@ import { asBuffer } from '../format/bytes.js';
 import { compressAuto } from './auto.js';
 import { type BasicSpec, type CompressionSpec, DEFAULT_COMPRESSION_SPEC, parseCompressionSpec } from './compression-spec.js';
 import { DecompressionError, UnknownCompression } from './errors.js';
-import { compressLz4, decompressLz4 } from './lz4.js';
+import { compressLz4, compressLz4View, decompressLz4 } from './lz4.js';
 import { compressLzma, decompressLzma } from './lzma.js';
 import { compressNone, decompressNone } from './none.js';
 import { obfuscate, secureRandom, unwrapObfuscated } from './obfuscate.js';
@@ -63,6 +63,14 @@ export class Compressor {
   /** The payload borg stores: header + compressed data (zlib: the zlib stream alone). */
   compress(data: Uint8Array): Buffer {
     return this.#compress(asBuffer(data));
+  }
+
+  /**
+   * The same payload, possibly as a view into a scratch buffer that the next call overwrites (lz4,
+   * the default): for a caller that consumes it at once, such as sealing, which copies it.
+   */
+  compressTransient(data: Uint8Array): Buffer {
+    return this.spec.name === 'lz4' ? compressLz4View(asBuffer(data)) : this.#compress(asBuffer(data));
   }
 }
 

@@ -54,7 +54,8 @@ export class ObjectCodec {
 
   /** Packs `data` under a given id, e.g. the manifest under MANIFEST_ID. */
   packWithId(id: Uint8Array, data: Uint8Array): PackedObject {
-    const payload = this.compressor.compress(data);
+    // Sealing copies the payload into the envelope, so a transient payload is enough.
+    const payload = this.compressor.compressTransient(data);
     // Take the IV only once the payload size is known: the counter advances by its AES blocks.
     const iv = this.key.encrypted ? this.#ivSource!.take(Key.blocksFor(payload.length)) : 0n;
     const envelope = this.key.seal(payload, iv);

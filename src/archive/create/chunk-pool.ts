@@ -54,7 +54,7 @@ export class FileReadError extends Error {
 }
 
 /** Envelope bytes a worker may have sent and not yet seen stored before it waits. */
-const CREDIT_LIMIT = 32 << 20;
+const CREDIT_LIMIT = 8 << 20;
 /** A batch is sent once it holds this many files or bytes (or when the event loop turns). */
 const BATCH_FILES = 64;
 const BATCH_BYTES = 4 << 20;
@@ -173,7 +173,7 @@ export class ChunkPool {
     if (reserve && this.splits(size, task.special ?? false)) {
       const { chunkerParams, compression } = this.#setup;
       const maxChunk = chunkerParams.algorithm === 'buzhash' ? 2 ** chunkerParams.maxExp : 0;
-      return readSplit(size, { segmentBytes: this.#segmentBytes, ahead: this.#workers.length, lookahead: this.#lookahead }, {
+      return readSplit(size, { segmentBytes: this.#segmentBytes, ahead: 1, lookahead: this.#lookahead }, {
         readSegment: async (range, onChunks) => {
           // A middle part seals at most its length plus the chunk crossing its end; the last part
           // gets room for growth, like a whole file.
