@@ -123,7 +123,11 @@ export async function readSplit(size: number, plan: SplitPlan, source: SegmentSo
   const deliverCounted = (chunks: ProcessedChunk[]) => {
     for (const c of chunks) delivered += c.size;
     const done = deliver(chunks);
-    if (done) deliveries.push(done);
+    if (done) {
+      // Awaited below on success; when reading fails first, the caller's own error wins.
+      done.catch(() => {});
+      deliveries.push(done);
+    }
     return done;
   };
   launch(ahead);
