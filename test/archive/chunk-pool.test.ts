@@ -153,3 +153,35 @@ test('ChunkPool: a big file split among workers gives the chunks of one sequenti
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('ChunkPool: a split file that shrank or grew since the walk still gives the chunks of a sequential read', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'borg-ts-pool-'));
+  try {
+    const path = join(dir, 'big');
+    const data = mixedFile(path);
+    const key = Key.generate('repokey', randomBytes(32));
+    const inline = new ChunkPool(setup(key), 1, () => false, null);
+    const sequential: ProcessedChunk[] = [];
+    await inline.processFile({ path, identity: null, ivStart: 0n, ivEnd: 1n << 30n, noatime: false, onChunks: (c) => { sequential.push(...c); } });
+    await inline.close();
+    // The size the walk saw: far more than the file has now (it shrank), or far less (it grew).
+    for (const sizeHint of [data.length * 3, data.length >> 1]) {
+      const pool = new ChunkPool(setup(key), 2, () => false, null, { segmentBytes: 256 << 10 });
+      let nextIv = 1n << 40n;
+      const got: ProcessedChunk[] = [];
+      const outcome = await pool.processFile({
+        path, identity: null, ivStart: 0n, ivEnd: 0n, noatime: false, sizeHint, onChunks: (c) => { got.push(...c); },
+        reserveIvs: async (blocks) => {
+          const range: [bigint, bigint] = [nextIv, nextIv + BigInt(blocks)];
+          nextIv += BigInt(blocks);
+          return range;
+        },
+      });
+      await pool.close();
+      assert.equal(outcome.size, data.length, `size hint ${sizeHint}`);
+      assert.deepEqual(got.map((c) => `${c.id.toString('hex')}:${c.size}`), sequential.map((c) => `${c.id.toString('hex')}:${c.size}`), `size hint ${sizeHint}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
