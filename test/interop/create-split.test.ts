@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { createCipheriv } from 'node:crypto';
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { RepositorySession } from '../../src/archive/repository-session.js';
+import { confirmFromEnv } from '../../src/cache/security-dir.js';
 import { parseLocation } from '../../src/remote/location.js';
 import { assertExit, Sandbox } from './tools.js';
 
@@ -75,7 +76,7 @@ describe('a big file split among workers, judged by real borg', () => {
   });
 
   it('uses no IV twice', async () => {
-    const session = await RepositorySession.open(parseLocation(box.path('repo'), { env: box.env }), { env: box.env, exclusive: false, operations: ['read'] });
+    const session = await RepositorySession.open(parseLocation(box.path('repo'), { env: box.env }), { env: box.env, confirm: confirmFromEnv(box.env), exclusive: false, operations: ['read'] });
     try {
       const seen = new Set<string>();
       for await (const envelope of session.repository.getMany(await session.repository.list())) {
