@@ -10,14 +10,13 @@ import { CacheConfig } from '../cache/cache-config.js';
 import { repositoryCacheDir, type Env } from '../cache/paths.js';
 import type { Confirm } from '../cache/security-dir.js';
 import type { PassphraseOptions } from '../crypto/index.js';
-import { DEFAULT_SEGMENTS_PER_DIR, MAX_SEGMENT_SIZE_LIMIT, readConfig, saveConfig, SECTION } from '../repository/config.js';
+import { DEFAULT_SEGMENTS_PER_DIR, MAX_SEGMENT_SIZE_LIMIT, MIN_STORAGE_QUOTA, readConfig, saveConfig, SECTION } from '../repository/config.js';
 import { parseFileSize, parseIniInt } from '../repository/ini.js';
 import { LocalRepository } from '../repository/local-repository.js';
 import { parseLocation, type Location } from '../remote/location.js';
 import { openStore, RepositorySession } from './repository-session.js';
 
-/** The smallest storage quota borg accepts (for `init --storage-quota` and `config`). */
-export const MIN_STORAGE_QUOTA = 10_000_000;
+export { MIN_STORAGE_QUOTA } from '../repository/config.js';
 
 export type ConfigRequest =
   | { action: 'get'; name: string }

@@ -14,7 +14,7 @@ import type { Env } from '../cache/paths.js';
 import { LocalRepository } from '../repository/local-repository.js';
 import type { Repository } from '../repository/repository.js';
 import type { Location } from '../remote/location.js';
-import { RemoteRepository, type RemoteOptions } from '../remote/remote-repository.js';
+import type { RemoteOptions } from '../remote/remote-repository.js';
 import { loadKey } from './key-store.js';
 import { Manifest, type ManifestOperation } from './manifest.js';
 
@@ -43,6 +43,8 @@ export interface SessionOptions {
 export async function openStore(location: Location, options: SessionOptions & { create?: false }): Promise<Repository> {
   const lockWait = options.lockWait === undefined ? 1 : options.lockWait;
   if (location.proto === 'ssh') {
+    // Loaded on use: local repositories need none of the RPC and ssh machinery.
+    const { RemoteRepository } = await import('../remote/remote-repository.js');
     return RemoteRepository.open(location, {
       env: options.env ?? process.env,
       remote: remoteOptions(options),

@@ -32,10 +32,12 @@ const COMPOSITES: Record<string, string> = {
 /** The time in the process's local zone (TZ), aware like `datetime.now().astimezone()`. */
 export function localTime(date: Date, microsecond = date.getMilliseconds() * 1000): BrokenDownTime {
   const utcOffset = -date.getTimezoneOffset() * 60;
+  // Found on first read: the abbreviation needs ICU formatters (~15 ms at start), and only %Z uses it.
+  let zoneName: string | undefined;
   return {
     year: date.getFullYear(), month: date.getMonth() + 1, day: date.getDate(),
     hour: date.getHours(), minute: date.getMinutes(), second: date.getSeconds(), microsecond,
-    utcOffset, zoneName: zoneAbbreviation(date, utcOffset),
+    utcOffset, get zoneName() { return zoneName ??= zoneAbbreviation(date, utcOffset); },
   };
 }
 
@@ -50,7 +52,9 @@ export function utcTime(date: Date, microsecond = date.getUTCMilliseconds() * 10
 
 /** Drops the zone, like the naive local datetimes borg uses for archive and item times. */
 export function naive(time: BrokenDownTime): BrokenDownTime {
-  return { ...time, utcOffset: null, zoneName: '' };
+  // Field by field: spreading would read (and compute) a lazy zoneName only to drop it.
+  const { year, month, day, hour, minute, second, microsecond } = time;
+  return { year, month, day, hour, minute, second, microsecond, utcOffset: null, zoneName: '' };
 }
 
 export function strftime(format: string, time: BrokenDownTime): string {

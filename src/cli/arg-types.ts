@@ -1,9 +1,9 @@
 // Ready-made argument and value parsers that several commands share, so that each command file
 // declares a repository location or a count the same way borg's argparse types do.
 
-import { MIN_STORAGE_QUOTA } from '../archive/repository-config.js';
 import { UsageError } from '../errors.js';
 import { parseLocation } from '../remote/location.js';
+import { MIN_STORAGE_QUOTA } from '../repository/config.js';
 import { parseFileSize } from '../repository/ini.js';
 import type { ArgumentSpec, ValueParser } from './command.js';
 

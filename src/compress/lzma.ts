@@ -28,7 +28,11 @@ interface LzmaNative {
   CHECK_NONE: number;
 }
 
-const lzma = createRequire(import.meta.url)('lzma-native') as LzmaNative;
+// Loaded at first use: most runs never meet an lzma chunk, and the addon costs ~50 ms to load.
+let lzmaBinding: LzmaNative | undefined;
+function lzma(): LzmaNative {
+  return lzmaBinding ??= createRequire(import.meta.url)('lzma-native') as LzmaNative;
+}
 
 /** Enough for the dictionary of preset 9 (64 MiB); a header asking for more is refused. */
 const DECODER_MEMORY_LIMIT = 128 << 20;
@@ -84,8 +88,8 @@ function* slices(data: Buffer, size: number): Generator<Buffer> {
 
 export function compressLzma(data: Buffer, level: number): Buffer {
   if (data.length === 0) return compressNone(data);
-  const stream = new lzma.Stream();
-  stream.easyEncoder_(level, lzma.CHECK_NONE);
+  const stream = new (lzma().Stream)();
+  stream.easyEncoder_(level, lzma().CHECK_NONE);
   // Stop as soon as the output is no gain (the result will be `none` anyway).
   const notSmaller = new Error('not smaller');
   let body: Buffer;
@@ -107,7 +111,7 @@ export function decompressLzma(payload: Buffer, maxSize: number): Buffer {
   const body = payload.subarray(2);
   let out: Buffer;
   try {
-    const stream = new lzma.Stream();
+    const stream = new (lzma().Stream)();
     stream.streamDecoder_(DECODER_MEMORY_LIMIT, 0);
     out = runStream(stream, slices(body, DECODE_PIECE_SIZE), DECODE_OUTPUT_SIZE, (size) => {
       if (size > maxSize) throw tooLarge('lzma', maxSize);

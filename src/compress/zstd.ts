@@ -8,7 +8,11 @@ import { HEADERS, checkSize, decompressionFailed, ownedBuffer } from './payload.
 
 type ZstdBinding = typeof import('zstd-napi/binding.js');
 
-const zstd = createRequire(import.meta.url)('zstd-napi/binding') as ZstdBinding;
+// Loaded at first use: runs that never meet a zstd chunk do not pay for loading the addon.
+let zstdBinding: ZstdBinding | undefined;
+function zstd(): ZstdBinding {
+  return zstdBinding ??= createRequire(import.meta.url)('zstd-napi/binding') as ZstdBinding;
+}
 
 // Per-thread contexts and scratch, reused across calls (creating a context per call costs more than
 // compressing a small chunk).
@@ -18,12 +22,12 @@ let dctx: InstanceType<ZstdBinding['DCtx']> | null = null;
 let scratch = Buffer.alloc(0);
 
 export function compressZstd(data: Buffer, level: number): Buffer {
-  if (cctx === null) cctx = new zstd.CCtx();
+  if (cctx === null) cctx = new (zstd().CCtx)();
   if (cctxLevel !== level) {
-    cctx.setParameter(zstd.CParameter.compressionLevel, level);
+    cctx.setParameter(zstd().CParameter.compressionLevel, level);
     cctxLevel = level;
   }
-  const bound = zstd.compressBound(data.length);
+  const bound = zstd().compressBound(data.length);
   if (scratch.length < bound) scratch = Buffer.allocUnsafeSlow(bound);
   // compress2 knows the whole input, so the frame header carries the content size.
   const size = cctx.compress2(scratch, data);
@@ -37,10 +41,10 @@ export function compressZstd(data: Buffer, level: number): Buffer {
 export function decompressZstd(payload: Buffer, maxSize: number): Buffer {
   const frame = payload.subarray(2);
   try {
-    const size = zstd.getFrameContentSize(frame);
+    const size = zstd().getFrameContentSize(frame);
     if (size === null) throw new Error('the frame does not record its content size');
     checkSize('zstd', size, maxSize);
-    if (dctx === null) dctx = new zstd.DCtx();
+    if (dctx === null) dctx = new (zstd().DCtx)();
     const out = ownedBuffer(size);
     const written = dctx.decompress(out, frame);
     if (written !== size) throw new Error(`the frame holds ${written} bytes but records ${size}`);

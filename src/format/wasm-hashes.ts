@@ -1,7 +1,15 @@
 // BLAKE2b-256 and XXH64 from hash-wasm (node's crypto has neither in the form borg needs).
 // hash-wasm instantiates its WebAssembly asynchronously; top-level await does that once per thread,
 // so every caller gets plain synchronous functions.
-import { createBLAKE2b, createXXHash64, type IHasher } from 'hash-wasm';
+import { createRequire } from 'node:module';
+
+import type { IHasher } from 'hash-wasm';
+
+// The per-algorithm bundles, not the package index: importing the index makes node scan ~280 KB of
+// CommonJS for its exports on every start (~100 ms), for two hashes out of thirty.
+const require = createRequire(import.meta.url);
+const { createBLAKE2b } = require('hash-wasm/dist/blake2b.umd.min.js') as { createBLAKE2b(bits: number): Promise<IHasher> };
+const { createXXHash64 } = require('hash-wasm/dist/xxhash64.umd.min.js') as { createXXHash64(seedLow: number, seedHigh: number): Promise<IHasher> };
 
 const blake2b256Hasher: IHasher = await createBLAKE2b(256);
 const xxh64Hasher: IHasher = await createXXHash64(0, 0);

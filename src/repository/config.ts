@@ -12,6 +12,8 @@ export const DEFAULT_SEGMENTS_PER_DIR = 1000;
 export const DEFAULT_MAX_SEGMENT_SIZE = 500 * 1024 * 1024;
 /** max_segment_size must stay below this so that offsets fit in u32 even with one oversized entry. */
 export const MAX_SEGMENT_SIZE_LIMIT = 2 ** 32 - 20 * 1024 * 1024;
+/** The smallest storage quota borg accepts (for `init --storage-quota` and `config`). */
+export const MIN_STORAGE_QUOTA = 10_000_000;
 
 /** The settings of an opened repository, parsed and validated. */
 export interface RepositorySettings {

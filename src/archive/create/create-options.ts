@@ -1,6 +1,6 @@
 // Everything `createArchive` can be told, with borg's defaults. The CLI maps `borg-ts create`'s
 // options onto this one object; other front ends (web UI, scripts) build it directly.
-import { DEFAULT_CHUNKER_PARAMS, type ChunkerParams } from '../../chunker/index.js';
+import { DEFAULT_CHUNKER_PARAMS, type ChunkerParams } from '../../chunker/chunker-params.js';
 import type { LogSink, ProgressSink, WarningSink } from '../../progress.js';
 import type { PatternCommand } from '../patterns/index.js';
 

@@ -52,7 +52,9 @@ export class MetadataCollector {
    * BSD flags, xattrs and ACLs of `fsPath` itself (never following a symlink), borg's
    * stat_ext_attrs. `displayPath` names the object in warnings about single xattrs.
    */
-  extAttrs(fsPath: string | Buffer, mode: number, item: Item, warn: (message: string) => void, displayPath: string): void {
+  extAttrs(path: string | Buffer, mode: number, item: Item, warn: (message: string) => void, displayPath: string): void {
+    // The bytes once for the three system calls below, not once per call (this runs for every file).
+    const fsPath = typeof path === 'string' ? Buffer.from(path, 'utf8') : path;
     if (!this.options.noflags) {
       const flags = backupIo('extended stat (flags)', undefined, () => readBsdFlags(fsPath, mode));
       if (flags) item.bsdflags = flags;

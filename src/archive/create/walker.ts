@@ -37,6 +37,14 @@ export function fsPathIn(cwd: string, path: string): string | Buffer {
   return fsPath(path.startsWith('/') ? path : join(cwd, path));
 }
 
+/**
+ * normpath(join(dir, name)) for a normalised `dir` and a name read from the directory (never '',
+ * '.', '..' and without '/'): only a leading "./" can go. Saves a normpath per file.
+ */
+function childPath(dir: string, name: string): string {
+  return dir === '.' ? name : join(dir, name);
+}
+
 function basename(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
 }
@@ -187,7 +195,8 @@ export class Walker {
         if (!recurseExcludedDir) status = handler.processDir(path, fs, st);
         if (recurse) {
           const entries = backupIo('scandir', undefined, () => scandirInorder(abs));
-          for (const entry of entries) await this.#walk(normpath(join(path, entry.name)), entry.name, entry.st, restrictDev);
+          const dir = normpath(path); // a tag directory's path is not normalised (as in borg)
+          for (const entry of entries) await this.#walk(childPath(dir, entry.name), entry.name, entry.st, restrictDev);
         }
       }
     } catch (e) {

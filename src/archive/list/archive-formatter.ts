@@ -9,16 +9,9 @@ import { formatCommandLine, removeSurrogates } from '../display-text.js';
 import type { ArchiveEntry } from '../manifest.js';
 import { OutputTimestamp } from '../output-timestamp.js';
 import { checkFormatFields, compileFormat, FIXED_KEYS, formatFieldNames } from './format-fields.js';
+import { ARCHIVE_FORMAT_KEYS, METADATA_KEYS } from './format-keys.js';
 
-export const DEFAULT_ARCHIVE_FORMAT = '{archive:<36} {time} [{id}]{NL}';
-export const SHORT_ARCHIVE_FORMAT = '{archive}{NL}';
-
-const MANIFEST_KEYS = ['archive', 'name', 'barchive', 'id', 'start', 'time'];
-/** Keys read from the metadata object; `tam` is borg >= 1.2.5's "verified"/"none". */
-const METADATA_KEYS = ['hostname', 'username', 'comment', 'bcomment', 'end', 'command_line', 'tam'];
-
-/** Every key an archive --format may use. */
-export const ARCHIVE_FORMAT_KEYS: readonly string[] = [...MANIFEST_KEYS, ...METADATA_KEYS, ...Object.keys(FIXED_KEYS)];
+export { ARCHIVE_FORMAT_KEYS, DEFAULT_ARCHIVE_FORMAT, SHORT_ARCHIVE_FORMAT } from './format-keys.js';
 
 export interface ArchiveFormatterOptions {
   /** Build JSON objects (for borg's `list --json`) instead of formatted text. */

@@ -4,7 +4,7 @@
 
 import { createHash, type Hash } from 'node:crypto';
 
-import { Xxh64Stream } from '../../format/wasm-hashes.js';
+import type { Xxh64Stream } from '../../format/wasm-hashes.js';
 
 /** Format key -> node:crypto algorithm (null: XXH64 from hash-wasm). */
 const ALGORITHMS: Record<string, string | null> = {
@@ -22,6 +22,8 @@ export function isHashKey(key: string): boolean {
 
 /** Hex digests of the concatenated `chunks`, one per hash format key in `keys`, in one pass. */
 export async function hashChunks(keys: readonly string[], chunks: AsyncIterable<Uint8Array>): Promise<Map<string, string>> {
+  // Loaded on use: the format key catalog imports this module, and hash-wasm costs every run otherwise.
+  const { Xxh64Stream } = await import('../../format/wasm-hashes.js');
   const hashes = keys.map((key): [string, Hash | Xxh64Stream] => {
     const algorithm = ALGORITHMS[key];
     if (algorithm === undefined) throw new RangeError(`Unknown hash algorithm "${key}"`);

@@ -9,24 +9,11 @@ import { fileMode } from '../file-mode.js';
 import type { ChunkRef, Item } from '../item.js';
 import { itemSize } from '../item-size.js';
 import { OutputTimestamp } from '../output-timestamp.js';
-import { hashChunks, HASH_KEYS, isHashKey } from './content-hash.js';
-import { checkFormatFields, compileFormat, FIXED_KEYS, formatFieldNames } from './format-fields.js';
+import { hashChunks, isHashKey } from './content-hash.js';
+import { checkFormatFields, compileFormat, formatFieldNames } from './format-fields.js';
+import { COMPUTED_KEYS, ITEM_FORMAT_KEYS, KEYS_NEEDING_CHUNK_INDEX } from './format-keys.js';
 
-export const DEFAULT_ITEM_FORMAT = '{mode} {user:6} {group:6} {size:8} {mtime} {path}{extra}{NL}';
-export const SHORT_ITEM_FORMAT = '{path}{NL}';
-
-/** Keys that need the chunk refcounts of the whole repository. */
-export const KEYS_NEEDING_CHUNK_INDEX: readonly string[] = ['dsize', 'dcsize', 'unique_chunks'];
-
-const TIME_KEYS = ['mtime', 'ctime', 'atime'] as const;
-const COMPUTED_KEYS: readonly string[] = [
-  'size', 'csize', 'dsize', 'dcsize', 'num_chunks', 'unique_chunks',
-  ...TIME_KEYS, ...TIME_KEYS.map((k) => `iso${k}`), ...HASH_KEYS,
-];
-const TEXT_KEYS = ['type', 'mode', 'user', 'group', 'uid', 'gid', 'path', 'bpath', 'extra', 'health', 'source', 'linktarget', 'flags'];
-
-/** Every key an item --format may use. */
-export const ITEM_FORMAT_KEYS: readonly string[] = [...TEXT_KEYS, ...COMPUTED_KEYS, 'archivename', 'archiveid', ...Object.keys(FIXED_KEYS)];
+export { DEFAULT_ITEM_FORMAT, formatNeedsChunkIndex, ITEM_FORMAT_KEYS, KEYS_NEEDING_CHUNK_INDEX, SHORT_ITEM_FORMAT } from './format-keys.js';
 
 /** A chunk's repository-wide reference count (the cache's chunk index answers this). */
 export interface ChunkRefcounts {
@@ -45,11 +32,6 @@ export interface ItemFormatterOptions {
 }
 
 export type ItemData = Record<string, FormatValue>;
-
-export function formatNeedsChunkIndex(format: string): boolean {
-  const used = formatFieldNames(format);
-  return KEYS_NEEDING_CHUNK_INDEX.some((key) => used.has(key));
-}
 
 export class ItemFormatter {
   readonly #render: (data: ItemData) => string;

@@ -3,10 +3,8 @@
 
 import { resolve } from 'node:path';
 
-import { benchmarkCrud, CRUD_SELFTEST, CRUD_TESTS, type CrudTest, type CrudTimes } from '../../archive/benchmark-crud.js';
-import { defaultWorkerCount } from '../../archive/create/chunk-pool.js';
+import type { CrudTest, CrudTimes } from '../../archive/benchmark-crud.js';
 import { formatValue, PyFloat } from '../../archive/placeholders.js';
-import { openCache } from '../../cache/cache.js';
 import type { Location } from '../../remote/location.js';
 import { locationArgument } from '../arg-types.js';
 import { defineCommand, type CommandGroup } from '../command.js';
@@ -58,6 +56,10 @@ export const benchmarkCrudCommand = defineCommand<{ location: Location; path: st
   ],
   async handler(ctx, { location, path }) {
     const access = repositoryAccess(ctx);
+    // loaded on use, see index.ts
+    const [{ benchmarkCrud, CRUD_SELFTEST, CRUD_TESTS }, { defaultWorkerCount }, { openCache }] = await Promise.all([
+      import('../../archive/benchmark-crud.js'), import('../../archive/create/chunk-pool.js'), import('../../cache/cache.js'),
+    ]);
     const workers = defaultWorkerCount(ctx.env);
     await benchmarkCrud(resolve(ctx.cwd, path), {
       workers,

@@ -1,7 +1,6 @@
 // `borg-ts break-lock REPOSITORY`: removes the repository lock and the cache lock, e.g. after a
 // borg or borg-ts process died holding them.
 
-import { breakLocks } from '../../archive/break-lock.js';
 import type { Location } from '../../remote/location.js';
 import { locationArgument } from '../arg-types.js';
 import { defineCommand } from '../command.js';
@@ -16,6 +15,7 @@ export const breakLockCommand = defineCommand<{ location: Location }>({
   epilog: EPILOG,
   arguments: [locationArgument({ metavar: 'REPOSITORY', description: 'repository for which to break the locks', archive: 'forbidden', optional: true })],
   async handler(ctx, { location }) {
+    const { breakLocks } = await import('../../archive/break-lock.js'); // loaded on use, see index.ts
     await breakLocks(location, { env: ctx.env, remote: remoteOptions(ctx) });
   },
 });

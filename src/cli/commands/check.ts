@@ -3,12 +3,9 @@
 // orphans) of borg's check, with borg 1.2's option rules and exit codes: 0 all fine (or repaired),
 // 1 problems found and not repaired, 2 errors. The library reports typed findings; the wording is here.
 
-import { checkArchives, type ArchiveFinding } from '../../archive/check/index.js';
-import { defaultWorkerCount } from '../../archive/create/chunk-pool.js';
-import { openStore } from '../../archive/repository-session.js';
+import type { ArchiveFinding } from '../../archive/check/index.js';
 import { EXIT_ERROR, EXIT_SUCCESS, EXIT_WARNING } from '../../errors.js';
 import type { Location } from '../../remote/location.js';
-import { RemoteRepository } from '../../remote/remote-repository.js';
 import type { Repository } from '../../repository/repository.js';
 import { integer, locationArgument, positiveInteger } from '../arg-types.js';
 import { defineCommand } from '../command.js';
@@ -82,6 +79,7 @@ export const checkCommand = defineCommand<CheckArgs>({
   ],
   async handler(ctx, args) {
     const access = repositoryAccess(ctx);
+    const { openStore } = await import('../../archive/repository-session.js'); // loaded on use, see index.ts
     const repository = await openStore(args.location, {
       env: access.env, exclusive: true, lockWait: access.lockWait, umask: access.umask, confirm: access.confirm, remote: access.remote,
       onWarning: (message) => ctx.logger.warning(message),
@@ -113,6 +111,7 @@ async function check(ctx: CommandContext, args: CheckArgs, repository: Repositor
   if (args.repoOnly) return EXIT_SUCCESS;
   const location = args.location;
   const archiveLog = ctx.getLogger('borg.archive');
+  const [{ checkArchives }, { defaultWorkerCount }] = await Promise.all([import('../../archive/check/index.js'), import('../../archive/create/chunk-pool.js')]);
   const result = await checkArchives(repository, {
     repair: args.repair,
     verifyData: args.verifyData,
@@ -146,6 +145,7 @@ function confirmRepair(ctx: CommandContext): Promise<boolean> {
 
 async function checkRepositoryPart(ctx: CommandContext, repository: Repository, args: CheckArgs): Promise<boolean> {
   // A server checks and reports on its own; its log lines arrive as "Remote: ...".
+  const { RemoteRepository } = await import('../../remote/remote-repository.js');
   if (repository instanceof RemoteRepository) return repository.check({ repair: args.repair, maxDuration: args.maxDuration });
   const log = ctx.getLogger('borg.repository');
   log.info('Starting repository check');

@@ -1,7 +1,6 @@
 // `borg-ts compact [--cleanup-commits] [--threshold PERCENT] REPOSITORY`: frees the space of deleted
 // archives and superseded objects. Needs no key.
 
-import { compactRepository } from '../../archive/compact-repository.js';
 import type { Location } from '../../remote/location.js';
 import { integer, locationArgument } from '../arg-types.js';
 import { defineCommand } from '../command.js';
@@ -39,6 +38,7 @@ export const compactCommand = defineCommand<CompactArgs>({
   ],
   async handler(ctx, args) {
     const access = repositoryAccess(ctx);
+    const { compactRepository } = await import('../../archive/compact-repository.js'); // loaded on use, see index.ts
     await compactRepository(args.location, {
       env: access.env, lockWait: access.lockWait, umask: access.umask,
       threshold: args.threshold / 100, cleanupCommits: args.cleanupCommits, dryRun: args.dryRun, remote: access.remote,

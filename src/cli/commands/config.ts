@@ -1,7 +1,7 @@
 // `borg-ts config [--cache] [-l | -d] REPOSITORY [NAME] [VALUE]`: shows, sets or deletes a value of
 // the repository config, or with --cache of the repository's cache config. Local repositories only.
 
-import { configureCache, configureRepository, type ConfigOutcome, type ConfigRequest } from '../../archive/repository-config.js';
+import type { ConfigOutcome, ConfigRequest } from '../../archive/repository-config.js';
 import { BorgError, UsageError } from '../../errors.js';
 import type { Location } from '../../remote/location.js';
 import { locationArgument } from '../arg-types.js';
@@ -59,6 +59,7 @@ export const configCommand = defineCommand<{
     } else {
       request = args.value !== undefined ? { action: 'set', name: args.name, value: args.value } : { action: 'get', name: args.name };
     }
+    const { configureCache, configureRepository } = await import('../../archive/repository-config.js'); // loaded on use, see index.ts
     const configure = args.cache ? configureCache : configureRepository;
     return render(ctx, await configure(args.location, request, repositoryAccess(ctx)));
   },

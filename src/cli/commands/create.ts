@@ -1,20 +1,19 @@
 // `borg-ts create [options] ARCHIVE [PATH...]`: borg create's options, output (--list, --stats,
 // --json, --progress) and exit codes, on top of createArchive. Beyond borg: --workers (default:
 // BORG_TS_WORKERS, else one per core) and a percentage with ETA in --progress.
+// The create pipeline is imported in the handler (see index.ts); top-level imports serve the options.
 import { statSync } from 'node:fs';
-import { defaultWorkerCount } from '../../archive/create/chunk-pool.js';
-import { createArchive, dryRunCreate, type CreatedArchive } from '../../archive/create/create-archive.js';
+import type { CreatedArchive } from '../../archive/create/create-archive.js';
 import { CREATE_DEFAULTS, type CreateInput, type CreateOptions } from '../../archive/create/create-options.js';
-import { addPatternOption, loadExcludeFile, loadPatternFile, parseExcludePattern, readPatternFile, type PatternArguments } from '../../archive/patterns/index.js';
+import type { PatternArguments } from '../../archive/patterns/index.js';
 import { replacePlaceholders } from '../../archive/placeholders.js';
-import { RepositorySession } from '../../archive/repository-session.js';
+import type { RepositorySession } from '../../archive/repository-session.js';
 import { formatUtcIso } from '../../archive/timestamps.js';
-import { openCache } from '../../cache/cache.js';
 import type { ChunkCache } from '../../cache/cache-types.js';
-import { parseFilesCacheMode, type FilesCacheMode } from '../../cache/files-cache.js';
+import { parseFilesCacheMode, type FilesCacheMode } from '../../cache/files-cache-mode.js';
 import { cacheRoot } from '../../cache/paths.js';
-import { parseChunkerParams, type ChunkerParams } from '../../chunker/index.js';
-import { parseCompressionSpec } from '../../compress/index.js';
+import { parseChunkerParams, type ChunkerParams } from '../../chunker/chunker-params.js';
+import { parseCompressionSpec } from '../../compress/compression-spec.js';
 import { UsageError } from '../../errors.js';
 import { fsPath } from '../../format/surrogate-escape.js';
 import { gid2group, uid2user } from '../../platform/users.js';
@@ -23,7 +22,6 @@ import { integer, locationArgument, positiveInteger } from '../arg-types.js';
 import { defineCommand, type ValueParser } from '../command.js';
 import type { CommandContext } from '../context.js';
 import { TerminationSignal } from '../exit-codes.js';
-import { reportCreatedArchive } from '../created-archive-report.js';
 import { EXCLUSION_OPTIONS, type PatternSource } from './list.js';
 import { repositoryAccess } from './repository-access.js';
 
@@ -193,6 +191,9 @@ export const createCommand = defineCommand<CreateArgs>({
     { flags: '--workers <N>', description: 'chunk, compress and encrypt with N threads (default: BORG_TS_WORKERS, else the number of cores; 1 = on the main thread, like borg)', parse: positiveInteger },
   ],
   async handler(ctx, args) {
+    const [{ createArchive, dryRunCreate }, { RepositorySession }, { openCache }] = await Promise.all([
+      import('../../archive/create/create-archive.js'), import('../../archive/repository-session.js'), import('../../cache/cache.js'),
+    ]);
     const options = await createOptions(ctx, args);
     if (args.dryRun) {
       if (args.stats || args.json) ctx.logger.warning('Ignoring --stats. It is not supported when using --dry-run.');
@@ -242,6 +243,7 @@ function interrupted(ctx: CommandContext): number | void {
 }
 
 async function createOptions(ctx: CommandContext, args: CreateArgs): Promise<CreateOptions> {
+  const { addPatternOption, loadExcludeFile, loadPatternFile, parseExcludePattern, readPatternFile } = await import('../../archive/patterns/index.js');
   const patterns: PatternArguments = { paths: [], patterns: [] };
   for (const { kind, text } of args.patternSources ?? []) {
     if (kind === 'exclude') patterns.patterns.push(parseExcludePattern(text));
@@ -257,7 +259,7 @@ async function createOptions(ctx: CommandContext, args: CreateArgs): Promise<Cre
     throw new UsageError('borg-ts create: error: No command given.');
   }
   if (input === 'paths' && paths.length === 0) throw new UsageError('borg-ts create: error: Need at least one PATH argument.');
-  const workers = args.workers ?? defaultWorkerCount(ctx.env);
+  const workers = args.workers ?? (await import('../../archive/create/chunk-pool.js')).defaultWorkerCount(ctx.env);
   return {
     ...CREATE_DEFAULTS,
     name: args.location.archive!, paths, input, patterns: patterns.patterns, stdin: ctx.stdin,
@@ -285,5 +287,7 @@ function fileStatusPrinter(ctx: CommandContext, filter: string | undefined): (st
 }
 
 async function report(ctx: CommandContext, session: RepositorySession, cache: ChunkCache, archive: CreatedArchive, args: CreateArgs): Promise<void> {
-  if (args.stats || args.json) await reportCreatedArchive(ctx, session, cache, archive, args.json);
+  if (!args.stats && !args.json) return;
+  const { reportCreatedArchive } = await import('../created-archive-report.js');
+  await reportCreatedArchive(ctx, session, cache, archive, args.json);
 }

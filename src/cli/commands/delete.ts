@@ -2,8 +2,7 @@
 // filter options), or the whole repository with its cache and security info, or only the cache.
 
 import { hasArchiveFilter, selectArchives } from '../../archive/archive-selection.js';
-import { deleteArchives, forgetArchives } from '../../archive/delete-archives.js';
-import { deleteRepository, type RepositoryOverview } from '../../archive/delete-repository.js';
+import type { RepositoryOverview } from '../../archive/delete-repository.js';
 import type { ArchiveEntry } from '../../archive/manifest.js';
 import { OutputTimestamp } from '../../archive/output-timestamp.js';
 import type { RepositorySession } from '../../archive/repository-session.js';
@@ -13,7 +12,6 @@ import { integer, locationArgument } from '../arg-types.js';
 import { defineCommand } from '../command.js';
 import type { CommandContext } from '../context.js';
 import { TerminationSignal } from '../exit-codes.js';
-import { reportDeletedStats } from '../deleted-stats-report.js';
 import { ARCHIVE_FILTER_OPTIONS, archiveFilter, openCache, openSession, type ArchiveFilterArgs } from './list.js';
 import { repositoryAccess } from './repository-access.js';
 
@@ -106,6 +104,7 @@ async function removeArchives(ctx: CommandContext, session: RepositorySession, n
   const list = ctx.getLogger('borg.output.list');
   const cache = await openCache(ctx, session);
   try {
+    const { deleteArchives } = await import('../../archive/delete-archives.js'); // loaded on use, see index.ts
     const { stats, interrupted } = await deleteArchives(session, cache, names, {
       dryRun: args.dryRun, forced: Number(args.force), considerPartFiles: ctx.common.considerPartFiles,
       checkpointInterval: args.checkpointInterval, log: ctx.logger, signal: ctx.signal,
@@ -113,7 +112,7 @@ async function removeArchives(ctx: CommandContext, session: RepositorySession, n
       onMissing: (name, i, n) => ctx.logger.warning(`Archive ${name} not found (${i}/${n}).`),
       onArchive: (entry, i, n) => list.info(`${args.dryRun ? 'Would delete archive' : 'Deleting archive'}: ${formatArchive(entry)} (${i}/${n})`),
     });
-    if (args.stats) await reportDeletedStats(ctx, session, cache, stats);
+    if (args.stats) await (await import('../deleted-stats-report.js')).reportDeletedStats(ctx, session, cache, stats);
     if (interrupted) return sigint(ctx);
   } finally {
     await cache.close();
@@ -133,6 +132,7 @@ function sigint(ctx: CommandContext): number {
 /** `--force --force`: the archives leave the manifest, nothing else is touched. */
 async function forget(ctx: CommandContext, session: RepositorySession, names: string[], dryRun: boolean): Promise<number> {
   const list = ctx.getLogger('borg.output.list');
+  const { forgetArchives } = await import('../../archive/delete-archives.js'); // loaded on use, see index.ts
   const { removed } = await forgetArchives(session, names, {
     dryRun,
     onMissing: (name, i, n) => ctx.warnings.warn({ code: 'BorgWarning', message: `Archive ${name} not found (${i}/${n}).` }),
@@ -152,6 +152,7 @@ async function removeRepository(ctx: CommandContext, args: DeleteArgs): Promise<
     message: question(overview, args.outputList), falseMessage: 'Aborting.', invalidMessage: 'Invalid answer, aborting.',
     truish: ['YES'], retry: false, envVar: 'BORG_DELETE_I_KNOW_WHAT_I_AM_DOING',
   });
+  const { deleteRepository } = await import('../../archive/delete-repository.js'); // loaded on use, see index.ts
   const { confirmed } = await deleteRepository(args.location, {
     env: access.env, lockWait: access.lockWait, umask: access.umask, passphrase: access.passphrase,
     cacheOnly: args.cacheOnly, keepSecurityInfo: args.keepSecurityInfo, dryRun: args.dryRun, log: ctx.logger, remote: access.remote,

@@ -2,7 +2,7 @@
 // path (borg's text columns, or --json-lines objects).
 
 import { checkArchiveName } from '../../archive/archive-name.js';
-import { diffArchives, type PathDiff } from '../../archive/diff.js';
+import type { PathDiff } from '../../archive/diff.js';
 import type { DiffChange } from '../../archive/item-diff.js';
 import { formatValue, replacePlaceholders } from '../../archive/placeholders.js';
 import type { Location } from '../../remote/location.js';
@@ -55,6 +55,7 @@ export const diffCommand = defineCommand<DiffArgs>({
   ],
   async handler(ctx, args) {
     const matcher = await pathMatcher(args.patternSources, args.paths);
+    const { diffArchives } = await import('../../archive/diff.js'); // loaded on use, see index.ts
     const session = await openSession(ctx, args.location);
     const out = new OutputBuffer(ctx);
     try {

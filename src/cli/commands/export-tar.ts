@@ -1,10 +1,7 @@
 // `borg-ts export-tar [options] REPO::ARCHIVE FILE [PATH...]`: an archive as a GNU tar file (or on
 // stdout with "-"), compressed by a filter program chosen from the file name or --tar-filter.
 
-import { openArchive } from '../../archive/archive-reader.js';
 import { removeSurrogates } from '../../archive/display-text.js';
-import { exportTar } from '../../archive/export-tar.js';
-import { openTarOutput, tarFilterFor } from '../../archive/tar/tar-filter.js';
 import type { Location } from '../../remote/location.js';
 import { locationArgument } from '../arg-types.js';
 import { defineCommand } from '../command.js';
@@ -62,6 +59,10 @@ export const exportTarCommand = defineCommand<ExportTarArgs>({
   ],
   async handler(ctx, args) {
     const matcher = await pathMatcher(args.patternSources, args.paths);
+    // loaded on use, see index.ts
+    const [{ openArchive }, { exportTar }, { openTarOutput, tarFilterFor }] = await Promise.all([
+      import('../../archive/archive-reader.js'), import('../../archive/export-tar.js'), import('../../archive/tar/tar-filter.js'),
+    ]);
     const session = await openSession(ctx, args.location);
     try {
       const archive = await openArchive(session, args.location.archive!);

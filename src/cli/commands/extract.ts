@@ -1,11 +1,8 @@
 // `borg-ts extract [options] REPO::ARCHIVE [PATH...]`: restores an archive's items into the
 // current directory, or only reads them (--dry-run), or writes file contents to stdout (--stdout).
 
-import { openArchive } from '../../archive/archive-reader.js';
 import { removeSurrogates } from '../../archive/display-text.js';
-import { extractArchive } from '../../archive/extract/index.js';
 import type { Location } from '../../remote/location.js';
-import { defaultWorkerCount } from '../../archive/create/chunk-pool.js';
 import { locationArgument, positiveInteger } from '../arg-types.js';
 import { defineCommand } from '../command.js';
 import type { Writer } from '../context.js';
@@ -86,6 +83,10 @@ export const extractCommand = defineCommand<ExtractArgs>({
   ],
   async handler(ctx, args) {
     const matcher = await pathMatcher(args.patternSources, args.paths);
+    // loaded on use, see index.ts
+    const [{ openArchive }, { extractArchive }, { defaultWorkerCount }] = await Promise.all([
+      import('../../archive/archive-reader.js'), import('../../archive/extract/index.js'), import('../../archive/create/chunk-pool.js'),
+    ]);
     const session = await openSession(ctx, args.location);
     try {
       const archive = await openArchive(session, args.location.archive!);

@@ -3,14 +3,11 @@
 // archive options (--comment, --timestamp, --chunker-params, -C, -c) and the output options are
 // create's, parsed by the very same specs.
 
-import { importTar } from '../../archive/import-tar.js';
-import { openTarInput, tarFilterFor } from '../../archive/tar/tar-filter.js';
 import type { ChunkerParams } from '../../chunker/index.js';
 import type { Location } from '../../remote/location.js';
 import { locationArgument } from '../arg-types.js';
 import { defineCommand, type OptionSpec } from '../command.js';
 import type { CommandContext } from '../context.js';
-import { reportCreatedArchive } from '../created-archive-report.js';
 import { createCommand } from './create.js';
 import { openCache, openSession } from './list.js';
 
@@ -84,6 +81,10 @@ export const importTarCommand = defineCommand<ImportTarArgs>({
     createOption('--compression'),
   ],
   async handler(ctx, args) {
+    // loaded on use, see index.ts
+    const [{ importTar }, { openTarInput, tarFilterFor }, { reportCreatedArchive }] = await Promise.all([
+      import('../../archive/import-tar.js'), import('../../archive/tar/tar-filter.js'), import('../created-archive-report.js'),
+    ]);
     const session = await openSession(ctx, args.location, { exclusive: true, operation: 'write' });
     try {
       const cache = await openCache(ctx, session);

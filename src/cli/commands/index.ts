@@ -1,5 +1,10 @@
 // The command registry: one entry per command file. A subcommand ("key export") needs its group
 // ({ group: true, name: 'key', summary }) somewhere in this list too.
+//
+// Every run loads every command file here, because the parser needs all their options. So a command
+// file imports at top level only what its options need (arg-types, small parsers) and loads its
+// implementation with `await import(...)` inside the handler: `--version` or `list` must not pay
+// for loading create, mount, web or tar (test/cli/lazy-loading.test.ts checks this).
 
 import type { RegistryEntry } from '../command.js';
 import { benchmarkCrudCommand, benchmarkGroup } from './benchmark.js';

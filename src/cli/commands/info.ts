@@ -2,12 +2,10 @@
 // dir, statistics over all archives) or, for an archive or with archive filters, each selected
 // archive's metadata and statistics, as text or --json.
 
-import { archiveInfo, type ArchiveInfo } from '../../archive/archive-info.js';
+import type { ArchiveInfo } from '../../archive/archive-info.js';
 import { selectArchives } from '../../archive/archive-selection.js';
-import { repositoryStats } from '../../archive/archive-stats.js';
 import { formatCommandLine, removeSurrogates } from '../../archive/display-text.js';
 import { formatValue } from '../../archive/placeholders.js';
-import { repositoryJson } from '../../archive/repository-json.js';
 import type { RepositorySession } from '../../archive/repository-session.js';
 import type { CacheSummary } from '../../cache/cache-stats.js';
 import type { LocalCache } from '../../cache/local-cache.js';
@@ -64,10 +62,12 @@ export const infoCommand = defineCommand<InfoArgs>({
 });
 
 async function cacheStats(ctx: CommandContext, session: RepositorySession, cache: LocalCache): Promise<CacheSummary> {
+  const { repositoryStats } = await import('../../archive/archive-stats.js'); // loaded on use, see index.ts
   return repositoryStats(session, { chunks: cache.chunks, considerPartFiles: ctx.common.considerPartFiles, log: ctx.logger, pre12Meta: cache.pre12Meta });
 }
 
 async function showArchives(ctx: CommandContext, session: RepositorySession, cache: LocalCache, names: string[], json: boolean): Promise<void> {
+  const [{ archiveInfo }, { repositoryJson }] = await Promise.all([import('../../archive/archive-info.js'), import('../../archive/repository-json.js')]);
   const stats = await cacheStats(ctx, session, cache);
   const archives: ArchiveInfo[] = [];
   for (const [index, name] of names.entries()) {
@@ -84,6 +84,7 @@ async function showArchives(ctx: CommandContext, session: RepositorySession, cac
 }
 
 async function showRepository(ctx: CommandContext, session: RepositorySession, cache: LocalCache, json: boolean): Promise<void> {
+  const { repositoryJson } = await import('../../archive/repository-json.js');
   const stats = await cacheStats(ctx, session, cache);
   const securityDir = session.security.dir;
   if (json) {

@@ -2,9 +2,7 @@
 // creates an empty repository with a new key, like borg init. Refuses to create over or inside an
 // existing repository, over anything non-empty, or without a parent directory.
 
-import { initRepository } from '../../archive/init-repository.js';
-import { LocalCache } from '../../cache/local-cache.js';
-import { KEY_MODES, type KeyMode } from '../../crypto/index.js';
+import { KEY_MODES, type KeyMode } from '../../crypto/key-modes.js';
 import { UsageError } from '../../errors.js';
 import type { Location } from '../../remote/location.js';
 import { locationArgument, storageQuota } from '../arg-types.js';
@@ -52,6 +50,8 @@ export const initCommand = defineCommand<{
     const access = repositoryAccess(ctx);
     ctx.logger.info(`Initializing repository at "${location.canonicalPath(ctx.cwd)}"`);
     if (encryption === 'none') ctx.logger.info('Encryption is not enabled; use --encryption=repokey or keyfile to enable it.');
+    // loaded on use, see index.ts
+    const [{ initRepository }, { LocalCache }] = await Promise.all([import('../../archive/init-repository.js'), import('../../cache/local-cache.js')]);
     const { session, keyFile } = await initRepository(location, {
       encryption, appendOnly, makeParentDirs, env: access.env, umask: access.umask, lockWait: access.lockWait, passphrase: access.passphrase,
       remote: access.remote,

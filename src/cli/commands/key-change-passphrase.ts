@@ -1,7 +1,6 @@
 // `borg-ts key change-passphrase REPOSITORY`: encrypts the key with a new passphrase where it is kept
 // (the repository config or the same key file). The secrets inside the key stay the same.
 
-import { changePassphrase } from '../../archive/key-commands.js';
 import type { Location } from '../../remote/location.js';
 import { locationArgument } from '../arg-types.js';
 import { defineCommand } from '../command.js';
@@ -21,6 +20,7 @@ export const keyChangePassphraseCommand = defineCommand<{ location: Location }>(
   epilog: EPILOG,
   arguments: [locationArgument({ metavar: 'REPOSITORY', description: 'repository whose key to protect anew', archive: 'forbidden', optional: true })],
   async handler(ctx, { location }) {
+    const { changePassphrase } = await import('../../archive/key-commands.js'); // loaded on use, see index.ts
     const { keyFile } = await changePassphrase(location, repositoryAccess(ctx));
     ctx.logger.info('Key updated');
     if (keyFile !== undefined) ctx.logger.info(`Key location: ${keyFile}`);

@@ -5,7 +5,6 @@
 import { statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
-import { exportKey } from '../../archive/key-commands.js';
 import { BorgError } from '../../errors.js';
 import type { Location } from '../../remote/location.js';
 import { locationArgument } from '../arg-types.js';
@@ -42,6 +41,7 @@ export const keyExportCommand = defineCommand<{ location: Location; path: string
     { flags: '--qr-html', key: 'qr', description: 'create an HTML page suitable for printing', conflicts: ['paper'] },
   ],
   async handler(ctx, { location, path, paper, qr }) {
+    const { exportKey } = await import('../../archive/key-commands.js'); // loaded on use, see index.ts
     const text = await exportKey(location, paper ? 'paper' : qr ? 'html' : 'keyfile', { env: ctx.env, remote: remoteOptions(ctx) });
     if (path === undefined || path === '-') {
       ctx.print(text);

@@ -5,7 +5,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
-import { importKey, typePaperKey } from '../../archive/key-commands.js';
 import { BorgError } from '../../errors.js';
 import type { Location } from '../../remote/location.js';
 import { locationArgument } from '../arg-types.js';
@@ -55,6 +54,7 @@ export const keyImportCommand = defineCommand<{ location: Location; path: string
     if (path !== undefined && path !== '-' && !existsSync(resolve(ctx.cwd, path))) {
       throw new BorgError(`Cannot import a key from ${path}: the file does not exist`, { code: 'Error', args: [path] });
     }
+    const { importKey, typePaperKey } = await import('../../archive/key-commands.js'); // loaded on use, see index.ts
     const obtain = paper
       ? (repositoryId: Buffer) => typePaperKey(repositoryId, paperKeyIo(ctx))
       : async () => (path === '-' ? readAll(ctx.stdin ?? process.stdin) : readFileSync(resolve(ctx.cwd, path!), 'utf8'));

@@ -1,7 +1,6 @@
 // `borg-ts key migrate-to-repokey REPOSITORY`: gives a repository of the old passphrase mode
 // (removed in borg 1.0) a repokey with the same secrets, protected by a new passphrase.
 
-import { migrateToRepokey } from '../../archive/key-commands.js';
 import type { Location } from '../../remote/location.js';
 import { locationArgument } from '../arg-types.js';
 import { defineCommand } from '../command.js';
@@ -22,6 +21,7 @@ export const keyMigrateToRepokeyCommand = defineCommand<{ location: Location }>(
   epilog: EPILOG,
   arguments: [locationArgument({ metavar: 'REPOSITORY', description: 'repository to migrate', archive: 'forbidden', optional: true })],
   async handler(ctx, { location }) {
+    const { migrateToRepokey } = await import('../../archive/key-commands.js'); // loaded on use, see index.ts
     await migrateToRepokey(location, repositoryAccess(ctx));
     ctx.logger.info('Key updated');
   },

@@ -2,18 +2,16 @@
 // an archive, as text (--format, --short) or JSON (--json for archives, --json-lines for items).
 // Also home of what list shares with info and diff: the archive filter and exclusion options and
 // opening the repository for reading.
+// Implementation modules are imported where they are used (see index.ts); keep top-level imports cheap.
 
-import { ARCHIVE_FORMAT_KEYS } from '../../archive/list/archive-formatter.js';
-import { DEFAULT_ITEM_FORMAT, ITEM_FORMAT_KEYS, SHORT_ITEM_FORMAT, formatNeedsChunkIndex } from '../../archive/list/item-formatter.js';
-import { listArchiveContents, listRepositoryArchives } from '../../archive/list/list-archives.js';
+import { ARCHIVE_FORMAT_KEYS, DEFAULT_ITEM_FORMAT, ITEM_FORMAT_KEYS, SHORT_ITEM_FORMAT, formatNeedsChunkIndex } from '../../archive/list/format-keys.js';
 import type { ArchiveFilter, ArchiveSortKey } from '../../archive/archive-selection.js';
 import { parseSortKeys } from '../../archive/archive-selection.js';
-import { addPatternOption, buildMatcher, loadExcludeFile, loadPatternFile, parseExcludePattern, readPatternFile, type PatternArguments, type PatternMatcher } from '../../archive/patterns/index.js';
+import type { PatternArguments, PatternMatcher } from '../../archive/patterns/index.js';
 import { removeSurrogates } from '../../archive/display-text.js';
 import { replacePlaceholders } from '../../archive/placeholders.js';
-import { RepositorySession } from '../../archive/repository-session.js';
-import { repositoryJson } from '../../archive/repository-json.js';
-import { LocalCache } from '../../cache/local-cache.js';
+import type { RepositorySession } from '../../archive/repository-session.js';
+import type { LocalCache } from '../../cache/local-cache.js';
 import { BorgError } from '../../errors.js';
 import type { Location } from '../../remote/location.js';
 import { integer, locationArgument, positiveInteger } from '../arg-types.js';
@@ -77,6 +75,7 @@ export const EXCLUSION_OPTIONS: readonly OptionSpec[] = [
 
 /** The matcher for PATHs and the pattern options (pattern files are read here). */
 export async function pathMatcher(sources: readonly PatternSource[], paths: readonly string[]): Promise<PatternMatcher> {
+  const { addPatternOption, buildMatcher, loadExcludeFile, loadPatternFile, parseExcludePattern, readPatternFile } = await import('../../archive/patterns/index.js'); // loaded on use, see index.ts
   const into: PatternArguments = { paths: [], patterns: [] };
   for (const { kind, text } of sources) {
     if (kind === 'exclude') into.patterns.push(parseExcludePattern(text));
@@ -90,6 +89,7 @@ export async function pathMatcher(sources: readonly PatternSource[], paths: read
 /** Opens the repository of `location` (shared lock unless `exclusive`), as borg's commands do. */
 export async function openSession(ctx: CommandContext, location: Location, options: { exclusive?: boolean; operation?: 'read' | 'check' | 'write' | 'delete' } = {}): Promise<RepositorySession> {
   const access = repositoryAccess(ctx);
+  const { RepositorySession } = await import('../../archive/repository-session.js'); // loaded on use, see index.ts
   return RepositorySession.open(location, {
     env: access.env, exclusive: options.exclusive ?? false, lockWait: access.lockWait, bypassLock: ctx.common.bypassLock,
     umask: access.umask, operations: [options.operation ?? 'read'], passphrase: access.passphrase, confirm: access.confirm,
@@ -98,8 +98,9 @@ export async function openSession(ctx: CommandContext, location: Location, optio
 }
 
 /** Opens (and if needed synchronises) the client cache of an open session. */
-export function openCache(ctx: CommandContext, session: RepositorySession): Promise<LocalCache> {
+export async function openCache(ctx: CommandContext, session: RepositorySession): Promise<LocalCache> {
   const access = repositoryAccess(ctx);
+  const { LocalCache } = await import('../../cache/local-cache.js'); // loaded on use, see index.ts
   return LocalCache.open(session, {
     env: access.env, lockWait: access.lockWait, confirm: access.confirm, log: ctx.logger, warnings: ctx.warnings, progress: ctx.progress,
   });
@@ -192,6 +193,7 @@ async function listContents(ctx: CommandContext, session: RepositorySession, arc
   const format = args.format ?? (args.short ? SHORT_ITEM_FORMAT : DEFAULT_ITEM_FORMAT);
   // dsize, dcsize and unique_chunks need the repository-wide refcounts of the cache.
   const cache = formatNeedsChunkIndex(format) ? await openCache(ctx, session) : undefined;
+  const { listArchiveContents } = await import('../../archive/list/list-archives.js');
   const out = new OutputBuffer(ctx);
   try {
     const entries = listArchiveContents(session, archive, {
@@ -206,6 +208,9 @@ async function listContents(ctx: CommandContext, session: RepositorySession, arc
 }
 
 async function listArchives(ctx: CommandContext, session: RepositorySession, args: ListArgs): Promise<void> {
+  const [{ listRepositoryArchives }, { repositoryJson }] = await Promise.all([
+    import('../../archive/list/list-archives.js'), import('../../archive/repository-json.js'),
+  ]);
   const entries = listRepositoryArchives(session, { format: args.format, short: args.short, json: args.json, filter: archiveFilter(args, args.considerCheckpoints) });
   if (args.json) {
     const archives = [];

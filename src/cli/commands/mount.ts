@@ -2,10 +2,7 @@
 // archive of a repository, as a read-only FUSE file system. In the background by default (the
 // command returns once the file system is mounted), in the foreground with -f, where Ctrl-C
 // unmounts. The serving process holds the repository lock until it ends.
-import { ArchiveTreeCache } from '../../archive/tree/index.js';
 import { BorgError } from '../../errors.js';
-import { parseMountOptions } from '../../mount/mount-options.js';
-import { mountArchives } from '../../mount/mount-archives.js';
 import { redirectStdioToDevNull } from '../../platform/native.js';
 import type { Location } from '../../remote/location.js';
 import { locationArgument } from '../arg-types.js';
@@ -101,6 +98,10 @@ export const mountCommand = defineCommand<MountArgs>({
     STRIP_COMPONENTS_OPTION,
   ],
   async handler(ctx, args) {
+    // loaded on use, see index.ts
+    const [{ ArchiveTreeCache }, { parseMountOptions }, { mountArchives }] = await Promise.all([
+      import('../../archive/tree/index.js'), import('../../mount/mount-options.js'), import('../../mount/mount-archives.js'),
+    ]);
     const options = parseMountOptions(args.options);
     const cacheEntries = dataCacheEntries(ctx.env);
     const matcher = await pathMatcher(args.patternSources, args.paths);

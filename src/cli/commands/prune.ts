@@ -2,14 +2,14 @@
 // policy is planned first (archive/prune), shown with --list, then carried out unless --dry-run.
 
 import { selectArchives } from '../../archive/archive-selection.js';
-import { parseInterval, planPrune, pruneArchives, type PruneDecision } from '../../archive/prune/index.js';
+import type { PruneDecision } from '../../archive/prune/index.js';
+import { parseInterval } from '../../archive/prune/interval.js';
 import { EXIT_ERROR } from '../../errors.js';
 import type { Location } from '../../remote/location.js';
 import { integer, locationArgument } from '../arg-types.js';
 import { defineCommand } from '../command.js';
 import type { CommandContext } from '../context.js';
 import { TerminationSignal } from '../exit-codes.js';
-import { reportDeletedStats } from '../deleted-stats-report.js';
 import { formatArchive } from './delete.js';
 import { ARCHIVE_FILTER_OPTIONS, openCache, openSession } from './list.js';
 
@@ -92,6 +92,7 @@ export const pruneCommand = defineCommand<PruneArgs>({
       ctx.logger.warning('Ignoring --stats. It is not supported when using --dry-run.');
       stats = false;
     }
+    const { planPrune, pruneArchives } = await import('../../archive/prune/index.js'); // loaded on use, see index.ts
     const session = await openSession(ctx, args.location, { exclusive: true, operation: 'delete' });
     try {
       const candidates = selectArchives(session.manifest.archives.values(), {
@@ -108,7 +109,7 @@ export const pruneCommand = defineCommand<PruneArgs>({
           onDecision: (decision, position) => list.info(listLine(decision, args.dryRun, position)),
         });
         if (result.interrupted) return interrupted(ctx);
-        if (stats) await reportDeletedStats(ctx, session, cache, result.stats);
+        if (stats) await (await import('../deleted-stats-report.js')).reportDeletedStats(ctx, session, cache, result.stats);
       } finally {
         await cache.close();
       }

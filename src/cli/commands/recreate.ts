@@ -5,15 +5,14 @@
 // The archive options are create's, parsed by the very same specs.
 
 import { selectArchives } from '../../archive/archive-selection.js';
-import { isTemporaryArchive, Recreater, type RecompressMode } from '../../archive/recreate/recreate-archive.js';
+import type { RecompressMode } from '../../archive/recreate/recreate-archive.js';
 import { checkArchiveName } from '../../archive/archive-name.js';
-import { addPatternOption, buildMatcher, loadExcludeFile, loadPatternFile, parseExcludePattern, readPatternFile, type PatternArguments } from '../../archive/patterns/index.js';
+import type { PatternArguments } from '../../archive/patterns/index.js';
 import type { ChunkerParams } from '../../chunker/index.js';
 import type { Location } from '../../remote/location.js';
 import { locationArgument } from '../arg-types.js';
 import { defineCommand, type OptionSpec } from '../command.js';
 import type { CommandContext } from '../context.js';
-import { reportCreatedArchive } from '../created-archive-report.js';
 import { TerminationSignal } from '../exit-codes.js';
 import { createCommand } from './create.js';
 import { ARCHIVE_FILTER_OPTIONS, archiveFilter, EXCLUSION_OPTIONS, openCache, openSession, type ArchiveFilterArgs, type PatternSource } from './list.js';
@@ -96,6 +95,11 @@ export const recreateCommand = defineCommand<RecreateArgs>({
   ],
   async handler(ctx, args) {
     if (args.target !== undefined) checkArchiveName(args.target);
+    // loaded on use, see index.ts
+    const [{ isTemporaryArchive, Recreater }, { reportCreatedArchive }, patternParsers] = await Promise.all([
+      import('../../archive/recreate/recreate-archive.js'), import('../created-archive-report.js'), import('../../archive/patterns/index.js'),
+    ]);
+    const { addPatternOption, buildMatcher, loadExcludeFile, loadPatternFile, parseExcludePattern, readPatternFile } = patternParsers;
     const patterns: PatternArguments = { paths: [], patterns: [] };
     for (const { kind, text } of args.patternSources ?? []) {
       if (kind === 'exclude') patterns.patterns.push(parseExcludePattern(text));

@@ -3,7 +3,6 @@
 
 import { checkArchiveName } from '../../archive/archive-name.js';
 import { replacePlaceholders } from '../../archive/placeholders.js';
-import { renameArchive } from '../../archive/rename-archive.js';
 import type { Location } from '../../remote/location.js';
 import { locationArgument } from '../arg-types.js';
 import { defineCommand } from '../command.js';
@@ -24,6 +23,7 @@ export const renameCommand = defineCommand<{ location: Location; name: string }>
     },
   ],
   async handler(ctx, { location, name }) {
+    const { renameArchive } = await import('../../archive/rename-archive.js'); // loaded on use, see index.ts
     // borg checks the "check" feature flags for rename (it rewrites metadata in place).
     const session = await openSession(ctx, location, { exclusive: true, operation: 'check' });
     try {

@@ -6,13 +6,10 @@
 // from the forced command, except the log level and debug topics: those come from the command the
 // client asked for (SSH_ORIGINAL_COMMAND), like borg, so that `borg -v` still sees the server's log.
 
-import { shlexSplit } from '../../crypto/index.js';
+import { shlexSplit } from '../../crypto/shlex.js';
 import { EXIT_ERROR, EXIT_SUCCESS, UsageError } from '../../errors.js';
 import type { LogLevel } from '../../progress.js';
-import { RepositoryServer } from '../../remote/serve/repository-server.js';
-import { serverSysinfo } from '../../remote/serve/remote-error-info.js';
-import { ServerLog } from '../../remote/serve/server-log.js';
-import { streamResponseSink, type OutputStream } from '../../remote/serve/server-stdio.js';
+import type { OutputStream } from '../../remote/serve/server-stdio.js';
 import { storageQuota } from '../arg-types.js';
 import { defineCommand } from '../command.js';
 import type { CommandContext } from '../context.js';
@@ -57,6 +54,11 @@ export const serveCommand = defineCommand<ServeArgs>({
   async handler(ctx, args) {
     const input = ctx.stdin;
     if (input === undefined) throw new UsageError('serve needs a standard input to read requests from');
+    // loaded on use, see index.ts
+    const [{ RepositoryServer }, { serverSysinfo }, { ServerLog }, { streamResponseSink }] = await Promise.all([
+      import('../../remote/serve/repository-server.js'), import('../../remote/serve/remote-error-info.js'),
+      import('../../remote/serve/server-log.js'), import('../../remote/serve/server-stdio.js'),
+    ]);
     const { level, debugTopics } = clientLogOptions(ctx);
     const log = new ServerLog({ level, debugTopics, write: (line) => ctx.printErr(line) });
     // Like borg: JSON lines from the start with --log-json, else once a client negotiates them.

@@ -2,8 +2,7 @@
 // --check-tam, --disable-tam) and archive authentication (--archives-tam, --check-archives-tam,
 // borg >= 1.2.5). Converting Attic or Borg 0.xx repositories is not offered.
 
-import { upgradeArchiveTams } from '../../archive/upgrade-archive-tams.js';
-import { disableManifestTam, requireManifestTam, type TamUpgradeOptions } from '../../archive/upgrade-tam.js';
+import type { TamUpgradeOptions } from '../../archive/upgrade-tam.js';
 import { BorgError } from '../../errors.js';
 import type { Location } from '../../remote/location.js';
 import { locationArgument } from '../arg-types.js';
@@ -63,6 +62,7 @@ export const upgradeCommand = defineCommand<UpgradeArgs>({
     if (args.archivesTam || args.checkArchivesTam) return archiveTams(ctx, args.location, options, args.checkArchivesTam);
     if (args.tam || args.checkTam) return manifestTam(ctx, args.location, options, args.checkTam);
     if (args.disableTam) {
+      const { disableManifestTam } = await import('../../archive/upgrade-tam.js'); // loaded on use, see index.ts
       const { keyLocation } = await disableManifestTam(args.location, options);
       if (keyLocation !== undefined) printKeyUpdated(ctx, keyLocation);
       return undefined;
@@ -78,6 +78,7 @@ function printKeyUpdated(ctx: CommandContext, keyLocation: string): void {
 }
 
 async function manifestTam(ctx: CommandContext, location: Location, options: TamUpgradeOptions, checkOnly: boolean): Promise<void> {
+  const { requireManifestTam } = await import('../../archive/upgrade-tam.js'); // loaded on use, see index.ts
   const result = await requireManifestTam(location, { ...options, checkOnly });
   if (checkOnly) {
     if (result.manifestIssue) ctx.warnings.warnText('The repository manifest is not authenticated or does not require authentication');
@@ -98,6 +99,7 @@ async function manifestTam(ctx: CommandContext, location: Location, options: Tam
 
 async function archiveTams(ctx: CommandContext, location: Location, options: TamUpgradeOptions, checkOnly: boolean): Promise<void> {
   const access = repositoryAccess(ctx);
+  const { upgradeArchiveTams } = await import('../../archive/upgrade-archive-tams.js'); // loaded on use, see index.ts
   const { issues } = await upgradeArchiveTams(location, {
     ...options, checkOnly,
     cache: { confirm: access.confirm, log: ctx.logger, warnings: ctx.warnings, progress: ctx.progress },

@@ -4,9 +4,7 @@
 import { spawn } from 'node:child_process';
 import { UsageError } from '../../errors.js';
 import { parseLocation, type Location } from '../../remote/location.js';
-import { WebRepository } from '../../web/repository-handle.js';
-import { isLoopback, WebServer } from '../../web/server.js';
-import { randomToken } from '../../web/http/auth.js';
+import type { WebRepository } from '../../web/repository-handle.js';
 import { defineCommand } from '../command.js';
 import { TerminationSignal } from '../exit-codes.js';
 import { repositoryAccess } from './repository-access.js';
@@ -51,6 +49,10 @@ export const webCommand = defineCommand<WebArgs>({
     { flags: '--allow-restore', description: 'allow restoring files and directories to this machine' },
   ],
   async handler(ctx, args) {
+    // loaded on use, see index.ts
+    const [{ WebRepository }, { isLoopback, WebServer }, { randomToken }] = await Promise.all([
+      import('../../web/repository-handle.js'), import('../../web/server.js'), import('../../web/http/auth.js'),
+    ]);
     const locations = args.locations.length > 0 ? args.locations : [parseLocation('', { env: { ...ctx.env }, allowArchive: false })];
     const listen = args.listen ?? { host: '127.0.0.1', port: 0 };
     const loopback = isLoopback(listen.host);

@@ -1,7 +1,6 @@
 // `borg-ts with-lock REPOSITORY COMMAND [ARGS...]`: runs COMMAND while holding the repository's
 // exclusive lock; its exit status becomes ours.
 
-import { runWithLock } from '../../archive/with-lock.js';
 import type { Location } from '../../remote/location.js';
 import { locationArgument } from '../arg-types.js';
 import { defineCommand } from '../command.js';
@@ -41,6 +40,7 @@ export const withLockCommand = defineCommand<WithLockArgs>({
     const output = ctx.stdout === process.stdout
       ? 'inherit' as const
       : { stdout: (chunk: Buffer) => void ctx.stdout.write(chunk), stderr: (chunk: Buffer) => ctx.printErr(chunk.toString('utf8')) };
+    const { runWithLock } = await import('../../archive/with-lock.js'); // loaded on use, see index.ts
     return runWithLock(args.location, args.command, args.args, {
       env: access.env, lockWait: access.lockWait, umask: access.umask, signal: ctx.signal, output, remote: access.remote,
     });
