@@ -76,6 +76,25 @@ interface Pending {
   bytes: number;
 }
 
+const WORKER_ENTRY = new URL('./chunk-worker.js', import.meta.url);
+
+/** Workers started ahead by warmUpChunkWorkers, taken by the next pool. */
+const warmWorkers: Worker[] = [];
+
+/**
+ * Starts `count` chunk workers now, so that their start-up (loading their modules takes a few
+ * hundred ms) overlaps opening the repository and the cache; the next ChunkPool takes them. They do
+ * not keep the process alive while waiting.
+ */
+export function warmUpChunkWorkers(count: number): void {
+  while (count > 1 && warmWorkers.length < count) {
+    const worker = startWorker(WORKER_ENTRY);
+    worker.unref();
+    worker.on('error', () => {}); // a failure shows again when the pool uses it
+    warmWorkers.push(worker);
+  }
+}
+
 /** Default number of workers: the BORG_TS_WORKERS setting, else one per core. */
 export function defaultWorkerCount(env: Record<string, string | undefined> = process.env): number {
   const configured = Number(env['BORG_TS_WORKERS']);
@@ -126,7 +145,8 @@ export class ChunkPool {
     }
     this.#inline = null;
     for (let i = 0; i < workers; i++) {
-      const worker = startWorker(new URL('./chunk-worker.js', import.meta.url));
+      const worker = warmWorkers.shift() ?? startWorker(WORKER_ENTRY);
+      worker.ref();
       worker.on('message', (msg: FromWorker) => this.#onMessage(i, msg));
       worker.on('error', (e) => this.#fail(e));
       worker.on('exit', (code) => {

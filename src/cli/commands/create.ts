@@ -200,6 +200,8 @@ export const createCommand = defineCommand<CreateArgs>({
       await dryRunCreate(options);
       return;
     }
+    // The chunk workers load while the repository and the cache open.
+    if (options.workers > 1) (await import('../../archive/create/chunk-pool.js')).warmUpChunkWorkers(options.workers);
     const access = repositoryAccess(ctx);
     const session = await RepositorySession.open(args.location, {
       env: access.env, exclusive: true, lockWait: access.lockWait, umask: access.umask, operations: ['write'],
