@@ -12,7 +12,9 @@
         "native/users.c",
         "native/sparse.c",
         "native/buzhash.c",
-        "native/fuse.c"
+        "native/fuse.c",
+        "native/file-job.c",
+        "native/crypto.c"
       ],
       "defines": ["NAPI_VERSION=8", "_GNU_SOURCE", "_FILE_OFFSET_BITS=64"],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter"]

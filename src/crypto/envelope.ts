@@ -28,11 +28,24 @@ function counterBlock(iv: bigint): Buffer {
   return block;
 }
 
-export function sealAes(typeByte: number, encKey: Buffer, mac: MacFunction, payload: Uint8Array, iv: bigint): Buffer {
+/** Refuses an IV outside 64 bits, or one whose counter would wrap while encrypting `length` bytes. */
+export function assertIvFits(iv: bigint, length: number): void {
   if (iv < 0n || iv > MAX_IV) throw new RangeError(`Invalid IV ${iv}: must fit in 64 bits`);
-  if (iv + BigInt(aesBlocks(payload.byteLength)) > MAX_IV + 1n) {
+  if (iv + BigInt(aesBlocks(length)) > MAX_IV + 1n) {
     throw new RangeError(`Cannot encrypt at IV ${iv}: the counter would wrap around`);
   }
+}
+
+export function envelopeTooShort(what: string, length: number): IntegrityError {
+  return new IntegrityError(`Cannot decrypt ${what}: the envelope is ${length} bytes, shorter than its header`);
+}
+
+export function macMismatch(what: string): IntegrityError {
+  return new IntegrityError(`Cannot decrypt ${what}: MAC authentication failed`);
+}
+
+export function sealAes(typeByte: number, encKey: Buffer, mac: MacFunction, payload: Uint8Array, iv: bigint): Buffer {
+  assertIvFits(iv, payload.byteLength);
   const cipher = createCipheriv('aes-256-ctr', encKey, counterBlock(iv));
   const ciphertext = cipher.update(payload);
   const out = Buffer.allocUnsafe(ENVELOPE_OVERHEAD + payload.byteLength);
@@ -50,13 +63,9 @@ export function sealAes(typeByte: number, encKey: Buffer, mac: MacFunction, payl
  * (it is not authenticated). `what` names the object in error messages.
  */
 export function openAes(encKey: Buffer, mac: MacFunction, envelope: Buffer, what: string): Buffer {
-  if (envelope.length < ENVELOPE_OVERHEAD) {
-    throw new IntegrityError(`Cannot decrypt ${what}: the envelope is ${envelope.length} bytes, shorter than its header`);
-  }
+  if (envelope.length < ENVELOPE_OVERHEAD) throw envelopeTooShort(what, envelope.length);
   const expected = mac(envelope.subarray(IV_OFFSET));
-  if (!timingSafeEqual(expected, envelope.subarray(MAC_OFFSET, IV_OFFSET))) {
-    throw new IntegrityError(`Cannot decrypt ${what}: MAC authentication failed`);
-  }
+  if (!timingSafeEqual(expected, envelope.subarray(MAC_OFFSET, IV_OFFSET))) throw macMismatch(what);
   const decipher = createDecipheriv('aes-256-ctr', encKey, counterBlock(envelope.readBigUInt64BE(IV_OFFSET)));
   const plain = decipher.update(envelope.subarray(CIPHERTEXT_OFFSET));
   decipher.final();

@@ -7,7 +7,8 @@ import { createHash, createHmac } from 'node:crypto';
 import { IntegrityError } from '../errors.js';
 import { toHex } from '../format/bytes.js';
 import { blake2b256 } from '../format/wasm-hashes.js';
-import { aesBlocks, envelopeIv, openAes, sealAes, type MacFunction } from './envelope.js';
+import { envelopeCrypto, type EnvelopeCrypto } from '../platform/native.js';
+import { aesBlocks, assertIvFits, ENVELOPE_OVERHEAD, envelopeIv, envelopeTooShort, macMismatch, openAes, sealAes, type MacFunction } from './envelope.js';
 import { assertMaterialFits, copyKeyMaterial, generateKeyMaterial, type KeyMaterial } from './key-material.js';
 import { keyModeInfo, LEGACY_PASSPHRASE_TYPE, type KeyMode, type KeyModeInfo, type KeyStorage } from './key-modes.js';
 
@@ -28,6 +29,8 @@ export class Key {
   /** The envelope MAC; null for the modes without encryption. */
   readonly #mac: MacFunction | null;
   readonly #idHash: (data: Uint8Array) => Buffer;
+  /** HMAC-SHA256 modes: the same envelope and ids from native code (native/crypto.c), when built. */
+  readonly #native: EnvelopeCrypto | null = null;
 
   private constructor(mode: KeyMode, material: KeyMaterial) {
     assertMaterialFits(mode, material);
@@ -40,10 +43,17 @@ export class Key {
       case 'sha256':
         this.#idHash = (data) => createHash('sha256').update(data).digest();
         break;
-      case 'hmac-sha256':
-        this.#idHash = (data) => createHmac('sha256', idKey).update(data).digest();
+      case 'hmac-sha256': {
         mac = (d) => createHmac('sha256', encHmacKey).update(d).digest();
+        const native = envelopeCrypto();
+        if (native !== null) {
+          this.#native = native;
+          this.#idHash = (data) => native.hmacSha256(idKey, data);
+        } else {
+          this.#idHash = (data) => createHmac('sha256', idKey).update(data).digest();
+        }
         break;
+      }
       case 'blake2b-256':
         this.#idHash = (data) => blake2b256(idKey, data);
         mac = (d) => blake2b256(encHmacKey, d);
@@ -113,6 +123,10 @@ export class Key {
       out.set(payload, 1);
       return out;
     }
+    if (this.#native !== null) {
+      assertIvFits(iv, payload.byteLength);
+      return this.#native.sealAesHmac(this.material.encKey, this.material.encHmacKey, this.#info.typeByte, payload, iv);
+    }
     return sealAes(this.#info.typeByte, this.material.encKey, this.#mac, payload, iv);
   }
 
@@ -127,6 +141,12 @@ export class Key {
       throw new IntegrityError(`Cannot open ${describe(id)}: invalid envelope type ${env[0]} for a ${this.displayName} key`);
     }
     if (this.#mac === null) return env.subarray(1);
+    if (this.#native !== null) {
+      if (env.length < ENVELOPE_OVERHEAD) throw envelopeTooShort(describe(id), env.length);
+      const payload = this.#native.openAesHmac(this.material.encKey, this.material.encHmacKey, env);
+      if (payload === null) throw macMismatch(describe(id));
+      return payload;
+    }
     return openAes(this.material.encKey, this.#mac, env, describe(id));
   }
 

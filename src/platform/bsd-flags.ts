@@ -1,6 +1,6 @@
 // borg's item.bsdflags on Linux: the inode flags (chattr) mapped to BSD flag values (spec §5.4).
 import { constants } from 'node:fs';
-import { getFlags, inodeFlagBits, setFlags, type PathArg, type SystemError } from './native.js';
+import { getArchivedFlags, getFlags, inodeFlagBits, setFlags, type PathArg, type SystemError } from './native.js';
 
 /** BSD flag values as stored in items (macOS/FreeBSD stat.h). */
 export const UF_NODUMP = 0x1;
@@ -43,7 +43,7 @@ function skipped(mode: number): boolean {
 export function readBsdFlags(target: PathArg | number, mode: number): number {
   if (typeof target !== 'number' && skipped(mode)) return 0;
   try {
-    return linuxToBsdFlags(getFlags(target));
+    return linuxToBsdFlags(getArchivedFlags(target));
   } catch (e) {
     if (typeof (e as Partial<SystemError>).syscall === 'string') return 0;
     throw e;

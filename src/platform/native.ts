@@ -23,6 +23,7 @@ export interface SystemError extends Error {
 interface Addon {
   lutimesNs(path: Uint8Array, atimeNs: bigint | null, mtimeNs: bigint | null): void;
   futimesNs(fd: number, atimeNs: bigint | null, mtimeNs: bigint | null): void;
+  writeNewFile(path: Uint8Array, buffers: Uint8Array[], mode: number, uid: number, gid: number, atimeNs: bigint, mtimeNs: bigint): Promise<void>;
   mknod(path: Uint8Array, mode: number, rdev: number | bigint): void;
   mkfifo(path: Uint8Array, mode: number): void;
   listxattr(target: Uint8Array | number): Buffer[];
@@ -30,6 +31,7 @@ interface Addon {
   setxattr(target: Uint8Array | number, name: Uint8Array, value: Uint8Array): void;
   removexattr(target: Uint8Array | number, name: Uint8Array): void;
   getFlags(target: Uint8Array | number): number;
+  getArchivedFlags(target: Uint8Array | number): number;
   setFlags(target: Uint8Array | number, flags: number): void;
   getpwuid(uid: number): string | null;
   getgrgid(gid: number): string | null;
@@ -134,6 +136,19 @@ export function futimesNs(fd: number, atimeNs: bigint | null, mtimeNs: bigint | 
   call(undefined, (a) => a.futimesNs(fd, atimeNs, mtimeNs));
 }
 
+/**
+ * Creates a new file (O_EXCL, no final symlink followed; if something is in the way, it is removed
+ * first: unlinked, or rmdir'ed when an empty directory) on libuv's thread pool: writes `buffers`,
+ * then owner (uid/gid -1: unchanged; failures ignored), mode (failure rejects), ns times (failures
+ * ignored), closes. One job per file; `buffers` must not change until the promise settles.
+ */
+export function writeNewFile(path: PathArg, buffers: Uint8Array[], mode: number, uid: number, gid: number, atimeNs: bigint, mtimeNs: bigint): Promise<void> {
+  const pending = call(path, (a) => a.writeNewFile(bytes(path), buffers, mode, uid, gid, atimeNs, mtimeNs));
+  return pending.catch((e: unknown) => {
+    throw systemError(e, path);
+  });
+}
+
 /** Creates a device node (or other special file); `mode` includes the S_IF* type bits. */
 export function mknod(path: PathArg, mode: number, rdev: number | bigint): void {
   call(path, (a) => a.mknod(bytes(path), mode, rdev));
@@ -193,6 +208,14 @@ export function fremovexattr(fd: number, name: NameArg): void {
  */
 export function getFlags(target: PathArg | number): number {
   return call(target, (a) => a.getFlags(targetArg(target)));
+}
+
+/**
+ * The inode flags borg archives (NODUMP, IMMUTABLE, APPEND, COMPR; FS_*_FL values), read with one
+ * statx where the file system reports them there (regular files, directories), else like getFlags.
+ */
+export function getArchivedFlags(target: PathArg | number): number {
+  return call(target, (a) => a.getArchivedFlags(targetArg(target)));
 }
 
 /** Sets all inode flags to exactly `flags` (read, modify and write to change single bits). */
@@ -305,4 +328,23 @@ export function receiveFd(socket: number): number {
 /** Points fds 0, 1 and 2 at /dev/null, as a daemon does once it no longer talks to its starter. */
 export function redirectStdioToDevNull(): void {
   call('/dev/null', (a) => a.redirectStdioToDevNull());
+}
+
+/** borg's AES-256-CTR + HMAC-SHA256 envelope and HMAC-SHA256 ids on Node's own OpenSSL (native/crypto.c). */
+export interface EnvelopeCrypto {
+  hmacSha256(key: Uint8Array, data: Uint8Array): Buffer;
+  /** type || HMAC(macKey, iv || ciphertext) || iv (u64 BE) || AES-256-CTR(encKey, iv, payload). */
+  sealAesHmac(encKey: Uint8Array, macKey: Uint8Array, typeByte: number, payload: Uint8Array, iv: bigint): Buffer;
+  /** The payload, or null when the MAC does not match. */
+  openAesHmac(encKey: Uint8Array, macKey: Uint8Array, envelope: Uint8Array): Buffer | null;
+}
+
+/**
+ * The native envelope functions, or null when the addon is missing or was built without OpenSSL's
+ * headers (node:crypto then does the same work, a little slower per call).
+ */
+export function envelopeCrypto(): EnvelopeCrypto | null {
+  if (!nativeAvailable()) return null;
+  const a = native() as unknown as Partial<EnvelopeCrypto>;
+  return typeof a.hmacSha256 === 'function' && typeof a.sealAesHmac === 'function' && typeof a.openAesHmac === 'function' ? (a as EnvelopeCrypto) : null;
 }

@@ -5,7 +5,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, constants, lstatSync, mkdtempSync, openSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getFlags, inodeFlagBits, setFlags, type SystemError } from '../../src/platform/native.js';
+import { getArchivedFlags, getFlags, inodeFlagBits, setFlags, type SystemError } from '../../src/platform/native.js';
 import {
   UF_APPEND,
   UF_COMPRESSED,
@@ -110,4 +110,24 @@ test('immutable needs the capability and is restored as well', (t) => {
   } finally {
     writeBsdFlags(f, 0);
   }
+});
+
+test('getArchivedFlags (statx where the file system tells) gives the archived bits of getFlags', { skip }, () => {
+  const fl = inodeFlagBits();
+  const archived = fl.nodump | fl.immutable | fl.append | fl.compressed;
+  const sub = join(dir, 'statx-dir');
+  execFileSync('mkdir', [sub]);
+  const plain = join(dir, 'statx-plain');
+  writeFileSync(plain, 'y');
+  const appendOnly = join(dir, 'statx-append');
+  writeFileSync(appendOnly, 'z');
+  execFileSync('chattr', ['+d', sub]);
+  execFileSync('chattr', ['+a', '+d', appendOnly]);
+  for (const path of [file, sub, plain, appendOnly]) {
+    assert.equal(getArchivedFlags(path), getFlags(path) & archived, path);
+  }
+  assert.equal(getArchivedFlags(appendOnly), fl.append | fl.nodump);
+  assert.equal(readBsdFlags(appendOnly, lstatSync(appendOnly).mode), UF_APPEND | UF_NODUMP);
+  assert.equal(readBsdFlags(sub, lstatSync(sub).mode), UF_NODUMP);
+  execFileSync('chattr', ['-a', appendOnly]);
 });

@@ -18,6 +18,7 @@ import { HardlinkTracker } from './hardlinks.js';
 import { checkContent, contentOf, ItemWriter, pumpContent, type Content, type ContentOptions } from './item-writer.js';
 import { ChunkPrefetcher } from './prefetch.js';
 import { ExtractTarget, extractionPath } from './safe-path.js';
+import { WritePipeline } from './write-pipeline.js';
 
 export interface ExtractOptions {
   /** Where the items go (borg: the current directory). Not used for dry runs and `output`. */
@@ -98,6 +99,8 @@ class Extraction {
   readonly result: ExtractResult = { items: 0, bytes: 0, warnings: 0 };
 
   readonly #prefetch: ChunkPrefetcher;
+  /** Small files written in the background; side effects (output, warnings) stay in archive order. */
+  readonly #background = new WritePipeline();
 
   constructor(private readonly source: ArchiveSource, private readonly options: ExtractOptions, openChunk: OpenChunk) {
     this.#mode = options.dryRun ? 'dry-run' : options.output !== undefined ? 'output' : 'write';
@@ -136,13 +139,19 @@ class Extraction {
   }
 
   async run(archive: LoadedArchiveMeta): Promise<ExtractResult> {
-    if (this.#progress !== null) await this.#countTotal(archive);
-    for await (const { item, selected } of this.#lookahead(archive)) {
-      this.options.signal?.throwIfAborted();
-      this.#hardlinks.observe(item, selected);
-      if (!selected) continue;
-      this.result.items += 1;
-      await this.#one(item, stripPath(item.path, this.options.stripComponents ?? 0));
+    try {
+      if (this.#progress !== null) await this.#countTotal(archive);
+      for await (const { item, selected } of this.#lookahead(archive)) {
+        this.options.signal?.throwIfAborted();
+        if (this.#background.failed) await this.#background.drain();
+        this.#hardlinks.observe(item, selected);
+        if (!selected) continue;
+        this.result.items += 1;
+        await this.#one(item, stripPath(item.path, this.options.stripComponents ?? 0));
+      }
+      await this.#background.drain();
+    } finally {
+      await this.#background.settle();
     }
     this.#progress?.finish();
     this.#restoreRemainingDirs();
@@ -202,20 +211,40 @@ class Extraction {
     } catch (error) {
       refusal = error;
     }
-    if (relative !== null && this.#mode === 'write') this.#leaveDirsOutside(relative);
-    this.options.onItem?.(path, item);
+    const background = relative !== null && this.#mode === 'write' && !this.#background.conflicts(relative)
+      ? this.#writer!.backgroundBytes(item, relative)
+      : null;
+    // Everything else depends on the files written so far (or changes a directory's times).
+    if (background === null) await this.#background.drain();
+    if (relative !== null && this.#mode === 'write') {
+      if (background !== null && this.#mustLeaveDirs(relative)) await this.#background.drain();
+      this.#leaveDirsOutside(relative);
+    }
+    this.#background.emit(() => this.options.onItem?.(path, item));
     this.#current = path;
     try {
       if (refusal !== null) throw refusal;
-      if (this.#mode === 'write') {
+      if (background !== null) {
+        await this.#background.room(background);
+        const { written } = await this.#writer!.startFile(item, relative!);
+        this.#background.add(relative!, background, written, (error) => {
+          if (error !== undefined) this.#report(item.path, error);
+        });
+      } else if (this.#mode === 'write') {
         await this.#writer!.write(item, relative!);
         if (isDir(item)) this.#dirs.push({ item, relative: relative!, shown: path });
       } else {
         await this.#readOnly(item);
       }
     } catch (error) {
+      // Reported in order, after the files before it.
+      if (background !== null) await this.#background.drain();
       this.#report(item.path, error);
     }
+  }
+
+  #mustLeaveDirs(relative: string): boolean {
+    return this.#dirs.length > 0 && !isWithin(relative, this.#dirs[this.#dirs.length - 1]!.relative);
   }
 
   /** Dry run and --stdout: read (and verify) the contents, nothing else. */

@@ -5,19 +5,21 @@
 import { closeSync, constants, linkSync, lstatSync, mkdirSync, openSync, symlinkSync } from 'node:fs';
 
 import { fsPath } from '../../format/surrogate-escape.js';
-import { mkfifo, mknod } from '../../platform/native.js';
+import { mkfifo, mknod, writeNewFile } from '../../platform/native.js';
 import { isBlk, isChr, isDir, isFifo, isHardlinkSlave, isRegular, isSymlink, type ChunkRef, type Item } from '../item.js';
 import { readChunks, type ChunkSource } from './chunk-reader.js';
 import { ItemWarning, isSystemError } from './errors.js';
 import { FileWriter } from './file-writer.js';
 import type { HardlinkTracker } from './hardlinks.js';
 import type { ChunkPrefetcher } from './prefetch.js';
-import { restoreAttrs, type RestoreOptions } from './restore-attrs.js';
+import { ownerIds, restoreAttrs, type RestoreOptions } from './restore-attrs.js';
 import type { ExtractTarget } from './safe-path.js';
 
 const S_IFMT = 0o170000;
 const NEW_FILE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 const OPEN_DIR = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
+/** Files up to this size can be written by one background job (startFile). */
+const BACKGROUND_FILE_MAX = 4 << 20;
 
 export interface ContentOptions {
   chunks: ChunkSource;
@@ -98,6 +100,65 @@ export class ItemWriter {
       this.hardlinks.failed(item);
       throw error;
     }
+  }
+
+  /**
+   * The bytes of content of `item` if it can be written by one background job (startFile): a
+   * regular file (not a hard link slave) at most BACKGROUND_FILE_MAX big, with no metadata beyond
+   * owner, mode and times to restore, and no holes to make; otherwise null.
+   */
+  backgroundBytes(item: Item, relative: string): number | null {
+    if (relative === '' || !isRegular(item) || isHardlinkSlave(item) || this.content.sparse) return null;
+    // The job clears the path itself: a directory the target knows of is cleared here (clear()).
+    if (this.target.hasDirectory(relative)) return null;
+    const { noXattrs, noAcls, noFlags } = this.restore;
+    if (!noXattrs && item.xattrs !== undefined && item.xattrs.size > 0) return null;
+    if (!noAcls && (item.aclAccess !== undefined || item.aclDefault !== undefined)) return null;
+    if (!noFlags && item.bsdflags !== undefined) return null;
+    let bytes = 0;
+    for (const chunk of item.chunks ?? []) bytes += chunk.size;
+    return bytes <= BACKGROUND_FILE_MAX ? bytes : null;
+  }
+
+  /**
+   * Extracts an item accepted by backgroundBytes: its chunks are read now, the file is created,
+   * written and given its metadata by a thread-pool job. Resolves (once the job is queued) to its
+   * completion, which records the file for its hard link group and checks the size (ItemWarning) once it is written.
+   */
+  async startFile(item: Item, relative: string): Promise<{ written: Promise<void> }> {
+    // What is in the way is removed by the job (no directory the target knows of: backgroundBytes).
+    this.target.ensureParents(relative, true);
+    const content = contentOf(item) ?? { chunks: [], size: undefined, damaged: false };
+    const path = this.target.absolute(relative);
+    const buffers: Buffer[] = [];
+    let size: number;
+    try {
+      size = await pumpContent(content, this.content, (data) => {
+        buffers.push(data);
+      });
+    } catch (error) {
+      this.hardlinks.failed(item);
+      // As when the file is opened before its chunks are read: it exists (empty), and a failure to
+      // create it is what gets reported.
+      this.target.clear(relative);
+      closeSync(openSync(path, NEW_FILE, 0o600));
+      throw error;
+    }
+    const { uid, gid } = ownerIds(item, this.restore.numericIds);
+    const written = writeNewFile(path, buffers, item.mode & 0o7777, uid, gid, item.atime ?? item.mtime, item.mtime);
+    // Wrapped: a promise returned from an async function would be waited for.
+    return {
+      written: written.then(
+        () => {
+          this.hardlinks.extracted(item, relative);
+          checkContent(content, size);
+        },
+        (error: unknown) => {
+          this.hardlinks.failed(item);
+          throw error;
+        },
+      ),
+    };
   }
 
   /** Applies a directory's metadata once its contents are extracted. */

@@ -26,6 +26,10 @@ import { ItemWarning, isSystemError } from './errors.js';
 export function extractionPath(path: string): string {
   if (path.includes('\0')) throw new ItemWarning('Path contains a NUL byte');
   if (path.startsWith('/')) throw new ItemWarning('Path should be relative and local, refusing an absolute path');
+  // Most paths have no empty, "." or ".." component: nothing to drop or refuse.
+  if (!path.includes('//') && !path.includes('./') && !path.endsWith('/') && !path.endsWith('/.') && !path.endsWith('/..') && path !== '.' && path !== '..') {
+    return path;
+  }
   const parts = path.split('/').filter((part) => part !== '' && part !== '.');
   if (parts.includes('..')) throw new ItemWarning('Path should be relative and local, refusing a ".." component');
   return parts.join('/');
@@ -97,7 +101,10 @@ export class ExtractTarget {
     if (relative === '') return;
     const path = this.absolute(relative);
     try {
-      if (lstatSync(path).isDirectory()) rmdirSync(path);
+      // Mostly nothing is there: no exception (with its stack trace) for that.
+      const st = lstatSync(path, { throwIfNoEntry: false });
+      if (st === undefined) return;
+      if (st.isDirectory()) rmdirSync(path);
       else unlinkSync(path);
       this.#dirs.delete(relative);
     } catch (error) {
