@@ -8,17 +8,27 @@ import type { Key } from '../crypto/index.js';
 import { BorgError, IntegrityError } from '../errors.js';
 import { startWorker } from '../platform/worker.js';
 import type { OpenChunk } from './extract/chunk-reader.js';
-import { JOB_FIELDS, RESULT_FIELDS, type FromOpenWorker, type ToOpenWorker } from './open-protocol.js';
+import { RESULT_FIELDS, type FromOpenWorker, type ToOpenWorker } from './open-protocol.js';
 
 /** A batch is sent once it holds this many jobs or bytes (or when the event loop turns). */
 const BATCH_JOBS = 256;
 const BATCH_BYTES = 4 << 20;
+/** Batch buffers kept for reuse (about as many as are in flight), and their bytes at most. */
+const MAX_FREE_BUFFERS = 4;
+const MAX_FREE_BYTES = 16 << 20;
 
 /**
  * A worker keeps few JS objects alive: a small young generation makes it collect (and free the
  * buffers of finished jobs) more often, which lowers the peak RSS for the same speed.
  */
 const WORKER_YOUNG_GENERATION_MB = 4;
+
+export interface OpenPoolOptions {
+  /** A batch is sent once it holds this many bytes (default 4 MiB). */
+  batchBytes?: number;
+  /** Young generation of each worker in MiB (default 4). */
+  youngGenerationMb?: number;
+}
 
 interface Pending {
   worker: number;
@@ -27,10 +37,12 @@ interface Pending {
   reject: (error: Error) => void;
 }
 
-interface Job {
-  task: number;
-  id: Buffer;
-  envelope: Buffer;
+/** The batch being filled: ids and envelopes are copied in as they come (the caller may reuse its buffers). */
+interface Batch {
+  tasks: number[];
+  jobs: number[];
+  data: Uint8Array;
+  used: number;
 }
 
 export class OpenPool {
@@ -39,8 +51,10 @@ export class OpenPool {
   readonly #workers: Worker[] = [];
   readonly #load: number[] = [];
   readonly #pending = new Map<number, Pending>();
-  #batch: Job[] = [];
-  #batchBytes = 0;
+  #batch: Batch | null = null;
+  /** Batch buffers handed back by the workers (verification only), ready for reuse. */
+  readonly #free: ArrayBuffer[] = [];
+  #freeBytes = 0;
   #flushScheduled: NodeJS.Immediate | null = null;
   #nextTask = 1;
   #failure: Error | null = null;
@@ -48,12 +62,16 @@ export class OpenPool {
   #closed = false;
 
   readonly #keep: boolean;
+  readonly #batchBytes: number;
+  readonly #youngGenerationMb: number;
 
   /**
    * Threads start with the first object, so that opening nothing (or little) costs nothing.
    * `keep` false: plaintexts are not sent back (open() then resolves to an empty buffer).
    */
-  constructor(key: Key, workers: number, keep = true) {
+  constructor(key: Key, workers: number, keep = true, options: OpenPoolOptions = {}) {
+    this.#batchBytes = options.batchBytes ?? BATCH_BYTES;
+    this.#youngGenerationMb = options.youngGenerationMb ?? WORKER_YOUNG_GENERATION_MB;
     this.#key = key;
     this.#size = workers;
     this.#keep = keep;
@@ -71,9 +89,15 @@ export class OpenPool {
     const task = this.#nextTask++;
     return new Promise<Buffer>((resolve, reject) => {
       this.#pending.set(task, { worker: -1, bytes: envelope.length, resolve, reject });
-      this.#batch.push({ task, id, envelope });
-      this.#batchBytes += envelope.length;
-      if (this.#batch.length >= BATCH_JOBS || this.#batchBytes >= BATCH_BYTES) this.#flush();
+      const need = 32 + envelope.length;
+      if (this.#batch !== null && this.#batch.used + need > this.#batch.data.length) this.#flush();
+      const batch = this.#batch ??= { tasks: [], jobs: [], data: this.#buffer(need), used: 0 };
+      batch.data.set(id, batch.used);
+      batch.data.set(envelope, batch.used + 32);
+      batch.tasks.push(task);
+      batch.jobs.push(task, batch.used, batch.used + 32, envelope.length);
+      batch.used += need;
+      if (batch.tasks.length >= BATCH_JOBS || batch.used >= this.#batchBytes) this.#flush();
       else this.#flushScheduled ??= setImmediate(() => this.#flush());
     });
   }
@@ -81,7 +105,7 @@ export class OpenPool {
   #start(): void {
     const { mode, material } = this.#key;
     for (let i = 0; i < this.#size; i++) {
-      const worker = startWorker(new URL('./open-worker.js', import.meta.url), { resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
+      const worker = startWorker(new URL('./open-worker.js', import.meta.url), { resourceLimits: { maxYoungGenerationSizeMb: this.#youngGenerationMb } });
       worker.on('message', (msg: FromOpenWorker) => this.#onMessage(msg));
       worker.on('error', (e) => this.#fail(e));
       worker.on('exit', (code) => {
@@ -93,36 +117,46 @@ export class OpenPool {
     }
   }
 
-  /** Sends the batch, ids and envelopes copied into one transferred buffer, to the least loaded worker. */
+  /** Sends the batch (ids and envelopes in one transferred buffer) to the least loaded worker. */
   #flush(): void {
     if (this.#flushScheduled !== null) clearImmediate(this.#flushScheduled);
     this.#flushScheduled = null;
-    if (this.#batch.length === 0 || this.#failure) return;
+    const batch = this.#batch;
+    this.#batch = null;
+    if (batch === null || this.#failure) return;
     let target = 0;
     for (let i = 1; i < this.#load.length; i++) if (this.#load[i]! < this.#load[target]!) target = i;
-    const jobs = new Float64Array(this.#batch.length * JOB_FIELDS);
-    const data = new ArrayBuffer(this.#batchBytes + 32 * this.#batch.length);
-    const bytes = new Uint8Array(data);
-    let at = 0;
-    this.#batch.forEach((job, j) => {
-      this.#pending.get(job.task)!.worker = target;
-      jobs[j * JOB_FIELDS] = job.task;
-      jobs[j * JOB_FIELDS + 1] = at;
-      bytes.set(job.id, at);
-      at += 32;
-      jobs[j * JOB_FIELDS + 2] = at;
-      jobs[j * JOB_FIELDS + 3] = job.envelope.length;
-      bytes.set(job.envelope, at);
-      at += job.envelope.length;
-    });
-    this.#load[target]! += this.#batchBytes;
+    let bytes = 0;
+    for (const task of batch.tasks) {
+      const pending = this.#pending.get(task);
+      if (pending === undefined) continue;
+      pending.worker = target;
+      bytes += pending.bytes;
+    }
+    this.#load[target]! += bytes;
+    // Transferred whole: the worker reads only what the jobs point at, and the unused end was never touched.
+    const data = batch.data.buffer as ArrayBuffer;
+    const jobs = new Float64Array(batch.jobs);
     this.#workers[target]!.postMessage({ type: 'open', jobs, data, keep: this.#keep } satisfies ToOpenWorker, [data, jobs.buffer as ArrayBuffer]);
-    this.#batch = [];
-    this.#batchBytes = 0;
+  }
+
+  /** A batch buffer: one handed back by a worker if it is big enough, else a new one. */
+  #buffer(need: number): Uint8Array {
+    const i = this.#free.findIndex((b) => b.byteLength >= need);
+    if (i >= 0) {
+      const [free] = this.#free.splice(i, 1);
+      this.#freeBytes -= free!.byteLength;
+      return new Uint8Array(free!);
+    }
+    return new Uint8Array(Math.max(this.#batchBytes, need));
   }
 
   #onMessage(msg: FromOpenWorker): void {
     const { results, buffers } = msg;
+    if (msg.input !== undefined && this.#free.length < MAX_FREE_BUFFERS && this.#freeBytes + msg.input.byteLength <= MAX_FREE_BYTES) {
+      this.#free.push(msg.input);
+      this.#freeBytes += msg.input.byteLength;
+    }
     for (let r = 0; r < results.length; r += RESULT_FIELDS) {
       const pending = this.#take(results[r]!);
       const length = results[r + 3]!;

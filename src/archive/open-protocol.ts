@@ -24,4 +24,8 @@ export type OpenFailure =
  * `buffers` are transferred: a plaintext that owns its memory travels as it is, small ones are
  * packed together into one buffer.
  */
-export type FromOpenWorker = { results: Float64Array; buffers: ArrayBuffer[]; failures: OpenFailure[] };
+export type FromOpenWorker = {
+  results: Float64Array; buffers: ArrayBuffer[]; failures: OpenFailure[];
+  /** Without `keep`: the batch's input buffer, handed back for the next batch (fresh memory costs page faults). */
+  input?: ArrayBuffer;
+};

@@ -9,7 +9,7 @@ import { asBuffer } from '../format/bytes.js';
 import { compressAuto } from './auto.js';
 import { type BasicSpec, type CompressionSpec, DEFAULT_COMPRESSION_SPEC, parseCompressionSpec } from './compression-spec.js';
 import { DecompressionError, UnknownCompression } from './errors.js';
-import { compressLz4, compressLz4View, decompressLz4 } from './lz4.js';
+import { compressLz4, compressLz4View, decompressLz4, decompressLz4View } from './lz4.js';
 import { compressLzma, decompressLzma } from './lzma.js';
 import { compressNone, decompressNone } from './none.js';
 import { obfuscate, secureRandom, unwrapObfuscated } from './obfuscate.js';
@@ -94,6 +94,16 @@ export interface DecompressOptions {
 
 /** borg writes one obfuscate level; a few more are tolerated, but no recursion driven by the data. */
 const MAX_OBFUSCATE_NESTING = 4;
+
+/**
+ * Like decompress, but an lz4 result (the default codec) is a view into a per-thread scratch buffer
+ * that the next call overwrites: for callers that only look at the data once.
+ */
+export function decompressTransient(payload: Uint8Array, options: DecompressOptions = {}): Buffer {
+  const data = asBuffer(payload);
+  if (headerOf(data) === HEADERS.lz4) return decompressLz4View(data, options.maxSize ?? DEFAULT_MAX_DECOMPRESSED_SIZE);
+  return decompress(data, options);
+}
 
 /** Decompresses any payload borg 1.2 writes; corrupt or oversized data raises DecompressionError. */
 export function decompress(payload: Uint8Array, options: DecompressOptions = {}): Buffer {

@@ -54,6 +54,17 @@ export function compressLz4View(data: Buffer): Buffer {
  * its buffer up to a bound); a block that would not fit is reported like a corrupt one.
  */
 export function decompressLz4(payload: Buffer, maxSize: number): Buffer {
+  const view = decompressLz4View(payload, maxSize);
+  const out = ownedBuffer(view.length);
+  view.copy(out, 0, 0, view.length);
+  return out;
+}
+
+/**
+ * Like decompressLz4, but the result is a view into a per-thread scratch buffer, valid until the
+ * next call: for callers that only look at the data once (check --verify-data hashes it).
+ */
+export function decompressLz4View(payload: Buffer, maxSize: number): Buffer {
   if (decompressScratch.length < maxSize) decompressScratch = Buffer.allocUnsafeSlow(maxSize);
   const output = decompressScratch.length === maxSize ? decompressScratch : decompressScratch.subarray(0, maxSize);
   let size: number;
@@ -65,7 +76,5 @@ export function decompressLz4(payload: Buffer, maxSize: number): Buffer {
   if (size < 0) {
     throw decompressionFailed('lz4', `the block is corrupt or expands to more than ${maxSize} bytes`);
   }
-  const out = ownedBuffer(size);
-  output.copy(out, 0, 0, size);
-  return out;
+  return output.subarray(0, size);
 }

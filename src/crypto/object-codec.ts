@@ -5,7 +5,7 @@
 //
 // Synchronous like its parts, so worker threads run it with their own IvCounter range.
 import { timingSafeEqual } from 'node:crypto';
-import { Compressor, decompress } from '../compress/index.js';
+import { Compressor, decompress, decompressTransient } from '../compress/index.js';
 import { IntegrityError } from '../errors.js';
 import { toHex } from '../format/bytes.js';
 import { ENVELOPE_OVERHEAD } from './envelope.js';
@@ -70,12 +70,23 @@ export class ObjectCodec {
   unpack(id: Uint8Array, envelope: Uint8Array, options: UnpackOptions = {}): Buffer {
     const payload = this.key.open(envelope, id);
     const data = decompress(payload, options.maxSize === undefined ? {} : { maxSize: options.maxSize });
-    if (!Buffer.from(id.buffer, id.byteOffset, id.byteLength).equals(MANIFEST_ID)) {
-      const computed = this.key.idHash(data);
-      if (computed.length !== id.byteLength || !timingSafeEqual(computed, id)) {
-        throw new IntegrityError(`Cannot verify chunk ${toHex(id)}: its data does not match its id`, { args: [toHex(id)] });
-      }
-    }
+    this.#checkId(id, data);
     return data;
+  }
+
+  /**
+   * Opens a stored object like unpack, with the same checks and errors, but keeps nothing: the
+   * plaintext may live in a scratch buffer (check --verify-data).
+   */
+  verify(id: Uint8Array, envelope: Uint8Array): void {
+    this.#checkId(id, decompressTransient(this.key.open(envelope, id)));
+  }
+
+  #checkId(id: Uint8Array, data: Buffer): void {
+    if (Buffer.from(id.buffer, id.byteOffset, id.byteLength).equals(MANIFEST_ID)) return;
+    const computed = this.key.idHash(data);
+    if (computed.length !== id.byteLength || !timingSafeEqual(computed, id)) {
+      throw new IntegrityError(`Cannot verify chunk ${toHex(id)}: its data does not match its id`, { args: [toHex(id)] });
+    }
   }
 }

@@ -70,6 +70,15 @@ export class ChunkIndex {
     return refcount + 1;
   }
 
+  /** One reference more if the chunk is known (one lookup); false when it is not in the index. */
+  increfIfPresent(id: Uint8Array): boolean {
+    const slot = this.table.find(id);
+    if (slot < 0) return false;
+    const refcount = this.table.readWord(slot, REFCOUNT);
+    if (refcount !== MAX_VALUE) this.table.writeWord(slot, REFCOUNT, refcount + 1);
+    return true;
+  }
+
   /** One reference less; returns the remaining refcount (the entry stays, even at 0). */
   decref(id: Uint8Array): number {
     const slot = this.#slotOf(id, 'decrement');

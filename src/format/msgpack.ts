@@ -46,6 +46,13 @@ export interface DecodeOptions {
    * bigints, raw keys become latin1 strings as in objects), so that it re-encodes identically (hints).
    */
   intKeyMaps?: boolean;
+  /**
+   * Maps as objects whose prototype is a shared empty object (itself without a prototype) instead of
+   * none: keys such as `__proto__` stay ordinary properties as with Object.create(null), but V8 gives
+   * maps with the same keys one shape, which makes building and reading many of them (items) much
+   * faster. Such maps are not deepStrictEqual to Object.create(null) ones. Default false.
+   */
+  shapedMaps?: boolean;
   maxStrLen?: number;
   maxArrayLen?: number;
   maxMapLen?: number;
@@ -59,6 +66,41 @@ const DEFAULT_LIMITS = {
   maxDepth: 512,
 };
 
+/** For DecodeOptions.shapedMaps: objects whose prototype is one shared empty object without a prototype. */
+function ShapedMap(): void {}
+ShapedMap.prototype = Object.create(null) as object;
+const newShapedMap = (): MsgMap => new (ShapedMap as unknown as new () => MsgMap)();
+
+/** Made once: a BigInt literal or BigInt() call in a hot path allocates each time. */
+const MAX_SAFE_BIGINT = BigInt(Number.MAX_SAFE_INTEGER);
+const MIN_SAFE_BIGINT = BigInt(Number.MIN_SAFE_INTEGER);
+const U64_LIMIT = 1n << 64n;
+const I64_MIN = -(1n << 63n);
+
+/** Latin1 texts of short raw keys by a hash of their bytes (a map key repeats in every item). */
+const KEY_CACHE = new Map<number, string>();
+const KEY_CACHE_MAX = 4096;
+
+function cachedKey(buf: Buffer, start: number, len: number): string {
+  let h = len;
+  for (let i = 0; i < len; i++) h = Math.imul(h ^ buf[start + i]!, 16777619);
+  const hit = KEY_CACHE.get(h);
+  if (hit !== undefined && hit.length === len) {
+    let same = true;
+    for (let i = 0; i < len; i++) {
+      if (hit.charCodeAt(i) !== buf[start + i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return hit;
+  }
+  const key = buf.toString('latin1', start, start + len);
+  if (KEY_CACHE.size >= KEY_CACHE_MAX) KEY_CACHE.clear();
+  KEY_CACHE.set(h, key);
+  return key;
+}
+
 class Decoder {
   pos = 0;
   /** After NEED_MORE: the buffer length that the incomplete value needs at least. */
@@ -68,6 +110,7 @@ class Decoder {
   private readonly allowBin: boolean;
   private readonly allowExt: boolean;
   private readonly intKeyMaps: boolean;
+  private readonly shapedMaps: boolean;
   private readonly maxStrLen: number;
   private readonly maxArrayLen: number;
   private readonly maxMapLen: number;
@@ -79,6 +122,7 @@ class Decoder {
     this.allowBin = options.allowBin ?? false;
     this.allowExt = options.allowExt ?? false;
     this.intKeyMaps = options.intKeyMaps ?? false;
+    this.shapedMaps = options.shapedMaps ?? false;
     this.maxStrLen = options.maxStrLen ?? DEFAULT_LIMITS.maxStrLen;
     this.maxArrayLen = options.maxArrayLen ?? DEFAULT_LIMITS.maxArrayLen;
     this.maxMapLen = options.maxMapLen ?? DEFAULT_LIMITS.maxMapLen;
@@ -116,7 +160,7 @@ class Decoder {
     if (len > this.maxMapLen) throw new MsgpackError(`map of ${len} entries exceeds the limit of ${this.maxMapLen}`);
     if (2 * len > this.buf.length - this.pos) this.needMore(this.pos + 2 * len);
     if (this.intKeyMaps) return this.mapKeepingIntKeys(len, depth);
-    const out: MsgMap = Object.create(null) as MsgMap;
+    const out: MsgMap = this.shapedMaps ? newShapedMap() : Object.create(null) as MsgMap;
     for (let i = 0; i < len; i++) {
       const key = this.key();
       out[typeof key === 'string' ? key : String(key)] = this.value(depth + 1);
@@ -140,6 +184,17 @@ class Decoder {
 
   /** A raw key as its latin1 string; a number key as itself. */
   private key(): string | number | bigint {
+    // Short fixstr keys (every item key) come from a cache: no Buffer view, no string decoding.
+    const b = this.buf[this.pos];
+    if (b !== undefined && (b & 0xe0) === 0xa0) {
+      const len = b & 0x1f;
+      const start = this.pos + 1;
+      if (start + len <= this.buf.length && len <= this.maxStrLen) {
+        const key = cachedKey(this.buf, start, len);
+        this.pos = start + len;
+        return key;
+      }
+    }
     const k = this.value(this.maxDepth);
     if (Buffer.isBuffer(k)) return k.toString('latin1');
     if (typeof k === 'number' || typeof k === 'bigint') return k;
@@ -163,7 +218,7 @@ class Decoder {
       case 0xcc: this.need(1); return this.buf[this.pos++]!;
       case 0xcd: { this.need(2); const x = v.getUint16(this.pos); this.pos += 2; return x; }
       case 0xce: { this.need(4); const x = v.getUint32(this.pos); this.pos += 4; return x; }
-      case 0xcf: { this.need(8); const x = v.getBigUint64(this.pos); this.pos += 8; return x <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(x) : x; }
+      case 0xcf: { this.need(8); const x = v.getBigUint64(this.pos); this.pos += 8; return x <= MAX_SAFE_BIGINT ? Number(x) : x; }
       case 0xd0: { this.need(1); const x = v.getInt8(this.pos); this.pos += 1; return x; }
       case 0xd1: { this.need(2); const x = v.getInt16(this.pos); this.pos += 2; return x; }
       case 0xd2: { this.need(4); const x = v.getInt32(this.pos); this.pos += 4; return x; }
@@ -171,7 +226,7 @@ class Decoder {
         this.need(8);
         const x = v.getBigInt64(this.pos);
         this.pos += 8;
-        return x <= BigInt(Number.MAX_SAFE_INTEGER) && x >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(x) : x;
+        return x <= MAX_SAFE_BIGINT && x >= MIN_SAFE_BIGINT ? Number(x) : x;
       }
       case 0xca: { this.need(4); const x = v.getFloat32(this.pos); this.pos += 4; return x; }
       case 0xcb: { this.need(8); const x = v.getFloat64(this.pos); this.pos += 8; return x; }
@@ -265,6 +320,8 @@ export class Unpacker {
   private piecesLength = 0;
   /** Unconsumed bytes the incomplete value at `pos` needs at least. */
   private wanted = 0;
+  private decoder: Decoder | null = null;
+  private decoderBuf: Buffer | null = null;
 
   constructor(private readonly options: DecodeOptions = {}) {}
 
@@ -285,7 +342,12 @@ export class Unpacker {
     const pending = this.pending;
     if (pending === 0 || pending < this.wanted) return undefined;
     this.join();
-    const dec = new Decoder(this.buf, this.options);
+    // One decoder per buffer, not per value (each would make its own DataView).
+    if (this.decoder === null || this.decoderBuf !== this.buf) {
+      this.decoder = new Decoder(this.buf, this.options);
+      this.decoderBuf = this.buf;
+    }
+    const dec = this.decoder;
     dec.pos = this.pos;
     try {
       const value = dec.value();
@@ -406,14 +468,14 @@ class Encoder {
   }
 
   bigint(n: bigint): void {
-    if (n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER)) return this.int(Number(n));
+    if (n >= MIN_SAFE_BIGINT && n <= MAX_SAFE_BIGINT) return this.int(Number(n));
     this.ensure(9);
     if (n >= 0n) {
-      if (n >= 1n << 64n) throw new MsgpackError('integer too large for msgpack');
+      if (n >= U64_LIMIT) throw new MsgpackError('integer too large for msgpack');
       this.buf[this.pos++] = 0xcf;
       this.view.setBigUint64(this.pos, n);
     } else {
-      if (n < -(1n << 63n)) throw new MsgpackError('integer too small for msgpack');
+      if (n < I64_MIN) throw new MsgpackError('integer too small for msgpack');
       this.buf[this.pos++] = 0xd3;
       this.view.setBigInt64(this.pos, n);
     }
@@ -444,8 +506,18 @@ class Encoder {
 
   /** Object and Map string keys are raw bytes as latin1 text (see keyOf); anything wider is a bug. */
   latin1Key(k: string): void {
-    if (/[^\x00-\xff]/.test(k)) throw new MsgpackError(`map key '${k}' is not latin1 raw bytes (use keyOf)`);
-    this.string(k, 'latin1');
+    // latin1: one byte per character, written directly (keys are short; no encoder call).
+    const len = k.length;
+    this.rawHeader(len);
+    this.ensure(len);
+    const buf = this.buf;
+    const at = this.pos;
+    for (let i = 0; i < len; i++) {
+      const c = k.charCodeAt(i);
+      if (c > 0xff) throw new MsgpackError(`map key '${k}' is not latin1 raw bytes (use keyOf)`);
+      buf[at + i] = c;
+    }
+    this.pos = at + len;
   }
 
   private mapKey(k: MsgKey): void {
@@ -479,14 +551,25 @@ class Encoder {
       }
       return;
     }
-    let keys = Object.keys(x).filter((k) => (x as MsgMap)[k] !== undefined);
-    if (this.sortKeys) keys = keys.sort();
-    this.mapHeader(keys.length);
+    const map = x as MsgMap;
+    const keys = Object.keys(map);
+    let n = 0;
+    for (const k of keys) if (map[k] !== undefined) keys[n++] = k;
+    keys.length = n;
+    // Decoded maps mostly come sorted already (borg writes them so): check before sorting.
+    if (this.sortKeys && !isSorted(keys)) keys.sort();
+    this.mapHeader(n);
     for (const k of keys) {
       this.latin1Key(k);
-      this.value((x as MsgMap)[k]);
+      this.value(map[k]);
     }
   }
+}
+
+/** Whether `keys` are in the order sort() would give (UTF-16 code units). */
+function isSorted(keys: string[]): boolean {
+  for (let i = 1; i < keys.length; i++) if (keys[i - 1]! > keys[i]!) return false;
+  return true;
 }
 
 /** Integers numerically (before raws), raws by their bytes. */

@@ -16,7 +16,7 @@ import { createRepositoryFiles } from './repository-create.js';
 import type { Repository } from './repository.js';
 import { ATTIC_MAGIC, ID_SIZE, TAG_PUT } from './segment-format.js';
 import { SegmentPaths } from './segment-paths.js';
-import { SegmentReader } from './segment-reader.js';
+import { SegmentReader, type ScannedPut } from './segment-reader.js';
 import { SegmentWriter } from './segment-writer.js';
 import { Transactions, type CommitOptions } from './transaction.js';
 
@@ -73,6 +73,8 @@ export class LocalRepository implements Repository {
   private readonly fileMode: number;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /** Segments whose CRCs check() verified in this session, unchanged since (any write forgets them). */
+  private readonly crcVerified = new Set<number>();
 
   private constructor(path: string, ini: IniFile, txn: Transactions, fileMode: number) {
     this.path = path;
@@ -236,19 +238,23 @@ export class LocalRepository implements Repository {
 
   put(id: Uint8Array, data: Uint8Array): Promise<void> {
     checkId(id);
+    this.crcVerified.clear();
     return this.serial(() => this.txn.put(id, data));
   }
 
   delete(id: Uint8Array): Promise<void> {
     checkId(id);
+    this.crcVerified.clear();
     return this.serial(() => this.txn.delete(id));
   }
 
   commit(options: CommitOptions = {}): Promise<void> {
+    this.crcVerified.clear();
     return this.serial(() => this.txn.commit(options));
   }
 
   rollback(): Promise<void> {
+    this.crcVerified.clear();
     return this.serial(() => this.txn.rollback());
   }
 
@@ -304,6 +310,28 @@ export class LocalRepository implements Repository {
       }
       return out;
     });
+  }
+
+  /**
+   * Every object with its data in on-disk order, each segment read front to back once (check
+   * --verify-data): the same objects, order and errors as scan() followed by getMany(). A damaged
+   * header hides the rest of its segment. Nothing may write to the repository meanwhile, and an
+   * object's data is valid only until the next one is asked for (read buffers are reused).
+   */
+  async *scanData(): AsyncIterable<ScannedPut> {
+    const index = await this.serial(() => this.txn.ensureIndex());
+    const { paths, reader } = this.txn.ctx;
+    for (const segment of paths.list()) {
+      const current = (id: Buffer, offset: number): boolean => {
+        const at = index.get(id);
+        return at !== undefined && at.segment === segment && at.offset === offset;
+      };
+      try {
+        yield* reader.scanPuts(segment, current, !this.crcVerified.has(segment));
+      } catch (e) {
+        if (!(e instanceof IntegrityError)) throw e;
+      }
+    }
   }
 
   len(): Promise<number> {
@@ -373,9 +401,14 @@ export class LocalRepository implements Repository {
   }
 
   check(options: CheckOptions = {}): Promise<boolean> {
-    return this.serial(() =>
-      checkRepository({ txn: this.txn, ini: this.ini, saveConfig: () => saveConfig(this.path, this.ini, this.fileMode) }, options),
-    );
+    return this.serial(() => {
+      this.crcVerified.clear();
+      // Under a lock nobody else changes the segments: scanData need not check their CRCs again.
+      const remember = this.txn.ctx.lock ? (segments: number[]) => segments.forEach((s) => this.crcVerified.add(s)) : undefined;
+      return checkRepository({
+        txn: this.txn, ini: this.ini, saveConfig: () => saveConfig(this.path, this.ini, this.fileMode), onCrcVerified: remember,
+      }, options);
+    });
   }
 
   close(): Promise<void> {

@@ -31,6 +31,8 @@ export interface CheckEnvironment {
   txn: Transactions;
   ini: IniFile;
   saveConfig: () => void;
+  /** Without repair, after a full check: the segments whose every entry passed the CRC check. */
+  onCrcVerified?: (segments: number[]) => void;
 }
 
 async function collect(it: AsyncIterable<SegmentEntry>): Promise<SegmentEntry[]> {
@@ -85,6 +87,7 @@ export async function checkRepository(env: CheckEnvironment, options: CheckOptio
   const deadline = performance.now() + maxDuration * 1000;
   let finished = true;
   const segments = [...ctx.paths.list()];
+  const crcVerified: number[] = [];
   const progress = options.progress === undefined ? null : new PercentProgress(options.progress, {
     total: segments.length, msgid: 'repository.check', step: 0.1,
     format: (percent) => `Checking segments ${percent.toFixed(1).padStart(3)}%`,
@@ -95,6 +98,7 @@ export async function checkRepository(env: CheckEnvironment, options: CheckOptio
     let entries: SegmentEntry[];
     try {
       entries = await collect(ctx.reader.iterObjects(segment));
+      crcVerified.push(segment);
     } catch (e) {
       if (!(e instanceof IntegrityError)) throw e;
       report(e.message);
@@ -114,6 +118,7 @@ export async function checkRepository(env: CheckEnvironment, options: CheckOptio
     }
   }
   progress?.finish();
+  if (!partial && !repair) env.onCrcVerified?.(crcVerified);
   if (finished && partial) {
     ini.delete(SECTION, 'last_segment_checked');
     env.saveConfig();

@@ -1,10 +1,12 @@
 // The key-value store every upper layer talks to (spec §6.3 lists the same methods as borg's RPC
 // surface): LocalRepository implements it on a directory, RemoteRepository over `borg serve`.
 import type { CheckOptions } from './repository-check.js';
+import type { ScannedPut } from './segment-reader.js';
 import type { CommitOptions } from './transaction.js';
 
 export type { CheckFinding, CheckOptions } from './repository-check.js';
 export type { CommitOptions } from './transaction.js';
+export type { ScannedPut } from './segment-reader.js';
 
 /** Ids are 32 bytes; objects are opaque (encrypted envelopes). */
 export interface Repository {
@@ -32,6 +34,12 @@ export interface Repository {
   list(limit?: number | null, marker?: Uint8Array | null): Promise<Buffer[]>;
   /** Up to `limit` ids after `marker`, in on-disk (segment, offset) order: for linear reads. */
   scan(limit?: number | null, marker?: Uint8Array | null): Promise<Buffer[]>;
+  /**
+   * Optional (local repositories): every object with its data in on-disk order, read sequentially —
+   * what scan() and getMany() give, in one pass. An unreadable object comes with its error. The
+   * data is valid only until the next object is asked for.
+   */
+  scanData?(): AsyncIterable<ScannedPut>;
   /** Number of objects. */
   len(): Promise<number>;
 

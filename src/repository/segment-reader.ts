@@ -8,6 +8,7 @@ import {
   describePosition, entryCrcValid, parseHeader, type SegmentEntry, type Tag,
 } from './segment-format.js';
 import type { SegmentPaths } from './segment-paths.js';
+import { SegmentWindow, type ReadInto } from './segment-window.js';
 
 const FD_CAPACITY = 90;
 const FD_MAX_AGE_MS = 4 * 60 * 1000;
@@ -15,6 +16,14 @@ const FD_MAX_AGE_MS = 4 * 60 * 1000;
 const GET_READ_SIZE = 64 * 1024;
 const ITER_WINDOW = 1024 * 1024;
 const HEADER_WINDOW = 64 * 1024;
+/**
+ * Windows of whole-segment reads (the repository check, check --verify-data), two buffers of twice
+ * this size: few system calls, and little memory next to a segment.
+ */
+const READ_AHEAD_WINDOW = 2 * 1024 * 1024;
+
+/** A PUT found by scanPuts: its data, or why it cannot be read. */
+export type ScannedPut = { id: Buffer; data: Buffer; error?: undefined } | { id: Buffer; data?: undefined; error: IntegrityError };
 
 interface CachedFd {
   fh: FileHandle;
@@ -176,41 +185,126 @@ export class SegmentReader {
     const windowSize = readData ? ITER_WINDOW : HEADER_WINDOW;
     let win: Buffer = Buffer.alloc(0);
     let winStart = offset;
-    // A view of [pos, pos + len) or less at end of file; refills the window as needed.
-    const view = async (pos: number, len: number): Promise<Buffer> => {
-      if (pos < winStart || pos + len > winStart + win.length) {
-        win = await this.readAt(segment, pos, Math.max(len, windowSize));
-        winStart = pos;
-      }
-      return win.subarray(pos - winStart, pos - winStart + len);
+    // Reading whole entries without handing out their data (the repository check): nothing keeps a
+    // window alive, so two buffers are reused (fresh memory for every read costs page faults) and the
+    // next window is read while this one is checked.
+    const ahead = readData && !includeData ? this.window(segment, READ_AHEAD_WINDOW, offset) : null;
+    // A view of [pos, pos + len) when the window holds it (no await for most entries), else null.
+    const inWindow = ahead !== null
+      ? (pos: number, len: number): Buffer | null => ahead.view(pos, len)
+      : (pos: number, len: number): Buffer | null =>
+          pos < winStart || pos + len > winStart + win.length ? null : win.subarray(pos - winStart, pos - winStart + len);
+    // Refills the window at `pos`: [pos, pos + len) or less at end of file.
+    const refill = async (pos: number, len: number): Promise<Buffer> => {
+      if (ahead !== null) return ahead.fill(pos, len);
+      win = await this.readAt(segment, pos, Math.max(len, windowSize));
+      winStart = pos;
+      return win.subarray(0, len);
     };
+    try {
+      yield* this.#entries(segment, offset, readData, includeData, inWindow, refill);
+    } finally {
+      await ahead?.close();
+    }
+  }
+
+  /** A read-ahead window over `segment` from `start` (`end`: its size, if known). */
+  private window(segment: number, windowSize: number, start: number, end = Infinity): SegmentWindow {
+    const read: ReadInto = async (pos, size, into, at) => (await this.readAt(segment, pos, size, into, at)).subarray(at);
+    return new SegmentWindow(read, windowSize, start, end);
+  }
+
+  async *#entries(
+    segment: number, start: number, readData: boolean, includeData: boolean,
+    inWindow: (pos: number, len: number) => Buffer | null, refill: (pos: number, len: number) => Promise<Buffer>,
+  ): AsyncGenerator<SegmentEntry> {
+    let offset = start;
     await this.beforeRead(segment);
     const fileSize = readData ? Infinity : this.paths.size(segment);
     for (;;) {
-      const where = describePosition(segment, offset);
-      const head = await view(offset, PUT_HEADER_SIZE);
+      const at = offset;
+      const where = (): string => describePosition(segment, at);
+      const head = inWindow(offset, PUT_HEADER_SIZE) ?? await refill(offset, PUT_HEADER_SIZE);
       if (head.length === 0) return;
       const { crc, size, tag } = parseHeader(head, where);
       if (tag !== TAG_PUT && tag !== TAG_DELETE && tag !== TAG_COMMIT) {
-        throw new IntegrityError(`Invalid segment entry header, unacceptable tag ${tag} ${where}`);
+        throw new IntegrityError(`Invalid segment entry header, unacceptable tag ${tag} ${where()}`);
       }
       const hasId = tag !== TAG_COMMIT;
-      if (hasId && size < PUT_HEADER_SIZE) throw new IntegrityError(`Invalid segment entry size ${size}, too small ${where}`);
+      if (hasId && size < PUT_HEADER_SIZE) throw new IntegrityError(`Invalid segment entry size ${size}, too small ${where()}`);
+      // Copied now: reading the entry may refill the window that `head` points into.
+      const id = hasId ? Buffer.from(head.subarray(HEADER_SIZE, HEADER_SIZE + ID_SIZE)) : undefined;
       let data: Buffer | undefined;
       if (readData) {
-        const entry = await view(offset, size);
+        const entry = inWindow(offset, size) ?? await refill(offset, size);
         if (entry.length < size) {
-          throw new IntegrityError(`Segment entry data short read ${where}: expected ${size}, got ${entry.length} bytes`);
+          throw new IntegrityError(`Segment entry data short read ${where()}: expected ${size}, got ${entry.length} bytes`);
         }
-        if (!entryCrcValid(entry, crc)) throw new IntegrityError(`Segment entry checksum mismatch ${where}`);
+        if (!entryCrcValid(entry, crc)) throw new IntegrityError(`Segment entry checksum mismatch ${where()}`);
         if (includeData && tag === TAG_PUT) data = entry.subarray(PUT_HEADER_SIZE);
       } else if (offset + size > fileSize) {
-        throw new IntegrityError(`Segment entry data short read ${where}: the file ends inside the entry`);
+        throw new IntegrityError(`Segment entry data short read ${where()}: the file ends inside the entry`);
       }
-      const id = hasId ? Buffer.from(head.subarray(HEADER_SIZE, HEADER_SIZE + ID_SIZE)) : undefined;
       const e: SegmentEntry = { tag: tag as Tag, id, offset, size };
       if (data) e.data = data;
       yield e;
+      offset += size;
+    }
+  }
+
+  /**
+   * The PUTs of one segment that `wanted` selects, read in file order with large sequential reads
+   * (check --verify-data). Headers are checked like a header-only iteration (a bad one throws and
+   * ends the segment); the entries selected are checked like `read` checks them, but a CRC mismatch
+   * becomes that entry's error and the scan goes on (`checkCrc` false: the caller knows the CRCs
+   * are good). The data yielded is valid only until the next entry is asked for: the read buffer is
+   * reused.
+   */
+  async *scanPuts(segment: number, wanted: (id: Buffer, offset: number) => boolean, checkCrc = true): AsyncGenerator<ScannedPut> {
+    const magic = await this.readAt(segment, 0, MAGIC_LEN);
+    if (!magic.equals(MAGIC)) throw new IntegrityError(`Invalid segment magic ${describePosition(segment, 0)}`);
+    const fileSize = this.paths.size(segment);
+    const window = this.window(segment, READ_AHEAD_WINDOW, MAGIC_LEN, fileSize);
+    try {
+      yield* this.#puts(segment, fileSize, window, wanted, checkCrc);
+    } finally {
+      await window.close();
+    }
+  }
+
+  async *#puts(
+    segment: number, fileSize: number, window: SegmentWindow, wanted: (id: Buffer, offset: number) => boolean, checkCrc: boolean,
+  ): AsyncGenerator<ScannedPut> {
+    const inWindow = (pos: number, len: number): Buffer | null => window.view(pos, len);
+    const refill = (pos: number, len: number): Promise<Buffer> => window.fill(pos, len);
+    let offset = MAGIC_LEN;
+    for (;;) {
+      const headLength = Math.min(PUT_HEADER_SIZE, Math.max(0, fileSize - offset));
+      const head = inWindow(offset, headLength) ?? await refill(offset, headLength);
+      if (head.length === 0) return;
+      const at = offset;
+      const where = (): string => describePosition(segment, at);
+      const { crc, size, tag } = parseHeader(head, where);
+      if (tag !== TAG_PUT && tag !== TAG_DELETE && tag !== TAG_COMMIT) {
+        throw new IntegrityError(`Invalid segment entry header, unacceptable tag ${tag} ${where()}`);
+      }
+      if (tag !== TAG_COMMIT && size < PUT_HEADER_SIZE) throw new IntegrityError(`Invalid segment entry size ${size}, too small ${where()}`);
+      if (offset + size > fileSize) throw new IntegrityError(`Segment entry data short read ${where()}: the file ends inside the entry`);
+      if (tag === TAG_PUT) {
+        const id = head.subarray(HEADER_SIZE, PUT_HEADER_SIZE);
+        if (wanted(id, offset)) {
+          // Copied before reading the entry, which may refill the window that `head` points into.
+          const copy = Buffer.from(id);
+          const entry = inWindow(offset, size) ?? await refill(offset, size);
+          if (entry.length < size) {
+            yield { id: copy, error: new IntegrityError(`Segment entry data short read ${where()}: expected ${size}, got ${entry.length} bytes`) };
+          } else if (checkCrc && !entryCrcValid(entry, crc)) {
+            yield { id: copy, error: new IntegrityError(`Segment entry checksum mismatch ${where()}`) };
+          } else {
+            yield { id: copy, data: entry.subarray(PUT_HEADER_SIZE) };
+          }
+        }
+      }
       offset += size;
     }
   }

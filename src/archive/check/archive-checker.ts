@@ -7,16 +7,16 @@ import { SecurityDir } from '../../cache/security-dir.js';
 import { MANIFEST_ID, UnsupportedPayloadError, type Key } from '../../crypto/index.js';
 import { IntegrityError } from '../../errors.js';
 import { ChunkIndex } from '../../format/chunk-index.js';
-import type { ProgressSink } from '../../progress.js';
+import { SILENT_PROGRESS, type ProgressSink } from '../../progress.js';
 import type { Repository } from '../../repository/repository.js';
 import { loadKey, type KeyAccess } from '../key-store.js';
 import { InvalidManifest, Manifest } from '../manifest.js';
-import { CheckContext } from './check-context.js';
+import { CheckContext, type CheckContextOptions } from './check-context.js';
 import { classify, type ArchiveFinding } from './findings.js';
 import { isObjectError } from './object-reader.js';
 import { rebuildManifest } from './rebuild-manifest.js';
 import { rebuildRefcounts, selectsAll, type ArchiveSelection } from './rebuild-refcounts.js';
-import { verifyData } from './verify-data.js';
+import { verifyData, type VerifyDataOptions } from './verify-data.js';
 
 export interface ArchiveCheckOptions extends ArchiveSelection {
   /** Write repairs (replacement chunks, rewritten archives, new manifest, deletions) and commit. */
@@ -103,12 +103,24 @@ export async function checkArchives(repository: Repository, options: ArchiveChec
   const access: KeyAccess = { tamRequiredIfAbsent: security.tamRequired, ...options.keyAccess };
   const { key, envelope } = await findKey(repository, chunks, access);
   const repair = options.repair ?? false;
-  const ctx = new CheckContext({
+  const contextOptions: CheckContextOptions = {
     repository, key, repair, security, chunks, ivEnvelope: envelope, onFinding: options.onFinding, progress: options.progress, signal: options.signal,
-  });
-  if (options.verifyData) await verifyData(ctx, { workers: options.workers ?? 1, objectsPerWorker: options.objectsPerWorker });
-  const manifest = await loadOrRebuildManifest(ctx, options.ignoreInvalidArchiveTam ?? false);
-  await rebuildRefcounts(ctx, manifest, options);
+  };
+  const verifyOptions = { workers: options.workers ?? 1, objectsPerWorker: options.objectsPerWorker };
+  const walk = async (ctx: CheckContext): Promise<Manifest> => {
+    const manifest = await loadOrRebuildManifest(ctx, options.ignoreInvalidArchiveTam ?? false);
+    await rebuildRefcounts(ctx, manifest, options);
+    return manifest;
+  };
+  let ctx: CheckContext;
+  let manifest: Manifest;
+  if (options.verifyData && canOverlap(repository, repair, options.progress)) {
+    ({ ctx, manifest } = await verifyWhileWalking(contextOptions, verifyOptions, walk));
+  } else {
+    ctx = new CheckContext(contextOptions);
+    if (options.verifyData) await verifyData(ctx, verifyOptions);
+    manifest = await walk(ctx);
+  }
   await orphansCheck(ctx, selectsAll(options));
   if (repair) {
     ctx.report({ kind: 'manifest-writing' });
@@ -118,6 +130,49 @@ export async function checkArchives(repository: Repository, options: ArchiveChec
   }
   ctx.report({ kind: 'check-finished', problems: ctx.errorFound });
   return { ok: repair || !ctx.errorFound, problemsFound: ctx.errorFound };
+}
+
+/**
+ * --verify-data and the archive walk can run at the same time when neither changes what the other
+ * sees (no repair: verification deletes nothing), the objects are read straight from local segments
+ * (no second stream of requests to a server), and no progress lines of the two would interleave.
+ */
+function canOverlap(repository: Repository, repair: boolean, progress: ProgressSink | undefined): boolean {
+  return !repair && repository.scanData !== undefined && (progress === undefined || progress === SILENT_PROGRESS);
+}
+
+/**
+ * Verifies every object (worker threads doing most of the work) while this thread walks the archives.
+ * The walk's findings are held back until verification has finished, so the report reads exactly as
+ * if one had run after the other.
+ */
+async function verifyWhileWalking(
+  contextOptions: CheckContextOptions, verifyOptions: VerifyDataOptions, walk: (ctx: CheckContext) => Promise<Manifest>,
+): Promise<{ ctx: CheckContext; manifest: Manifest }> {
+  const onFinding = contextOptions.onFinding;
+  let held: ArchiveFinding[] | null = [];
+  const walkCtx = new CheckContext({ ...contextOptions, onFinding: (finding) => (held === null ? onFinding?.(finding) : held.push(finding)) });
+  const verifyCtx = new CheckContext(contextOptions);
+  const walking = walk(walkCtx);
+  // A failure of the walk is raised after verification, in report order.
+  walking.catch(() => undefined);
+  const release = (): void => {
+    const pending = held ?? [];
+    held = null;
+    for (const finding of pending) onFinding?.(finding);
+  };
+  try {
+    await verifyData(verifyCtx, verifyOptions);
+  } catch (e) {
+    // Not left running behind the error (it may use the repository that is closed next).
+    await walking.catch(() => undefined);
+    release();
+    throw e;
+  }
+  release();
+  const manifest = await walking;
+  if (verifyCtx.errorFound) walkCtx.errorFound = true;
+  return { ctx: walkCtx, manifest };
 }
 
 async function loadOrRebuildManifest(ctx: CheckContext, ignoreInvalidArchiveTam: boolean): Promise<Manifest> {

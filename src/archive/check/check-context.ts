@@ -82,9 +82,7 @@ export class CheckContext {
 
   /** Counts one reference to a known object; returns false when the object is not in the table. */
   incref(id: Buffer): boolean {
-    if (!this.chunks.has(id)) return false;
-    this.chunks.incref(id);
-    return true;
+    return this.chunks.increfIfPresent(id);
   }
 
   /**

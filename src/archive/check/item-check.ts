@@ -16,16 +16,59 @@ export function invalidItemReason(value: MsgValue, knownKeys: ReadonlySet<string
     return 'not a dictionary';
   }
   // Attic <= 0.13 stored a meaningless `acl` key in every item: drop it rather than reject the item.
-  delete value['acl'];
-  const keys = Object.keys(value).map(keyText);
-  const missing = REQUIRED_ITEM_KEYS.filter((k) => value[k] === undefined);
-  if (missing.length > 0) return `missing required keys: ${missing.join(', ')}`;
-  const unknown = keys.filter((k) => !knownKeys.has(k));
+  if (value['acl'] !== undefined) delete value['acl'];
+  if (value['path'] === undefined || value['mtime'] === undefined) {
+    return `missing required keys: ${REQUIRED_ITEM_KEYS.filter((k) => value[k] === undefined).join(', ')}`;
+  }
+  const unknown: string[] = [];
+  for (const key of Object.keys(value)) {
+    // An ASCII key is its own text: only others need decoding.
+    if (knownKeys.has(key) && isAscii(key)) continue;
+    const text = keyText(key);
+    if (!knownKeys.has(text)) unknown.push(text);
+  }
   if (unknown.length > 0) return `invalid keys: ${unknown.join(', ')}`;
-  for (const key of ['chunks', 'chunks_healthy']) {
-    if (value[key] !== undefined && chunkList(value[key]) === null) return `malformed ${key}`;
+  for (const key of CHUNK_LIST_KEYS) {
+    if (value[key] !== undefined && !isChunkList(value[key])) return `malformed ${key}`;
   }
   return null;
+}
+
+const CHUNK_LIST_KEYS = ['chunks', 'chunks_healthy'];
+
+/** Whether chunkList would accept `value` (without building the list). */
+function isChunkList(value: MsgValue): boolean {
+  if (!Array.isArray(value)) return false;
+  for (const entry of value) {
+    if (!Array.isArray(entry) || entry.length !== 3) return false;
+    const id = entry[0];
+    if (!Buffer.isBuffer(id) || id.length !== 32 || !isCount(entry[1]) || !isCount(entry[2])) return false;
+  }
+  return true;
+}
+
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
+/**
+ * The common case of verifyFileChunks without promises: no chunks_healthy list and every chunk
+ * present. Counts the references and returns true; returns false (having changed nothing) otherwise.
+ * `item` must have passed invalidItemReason.
+ */
+export function verifyPresentFileChunks(ctx: CheckContext, archive: string, item: MsgMap): boolean {
+  if (item['chunks_healthy'] !== undefined) return false;
+  const list = item['chunks'] as [Buffer, number, number][];
+  for (const entry of list) if (!ctx.chunks.has(entry[0])) return false;
+  let chunksSize = 0;
+  for (const entry of list) {
+    ctx.chunks.incref(entry[0]);
+    chunksSize += entry[1];
+  }
+  const size = item['size'];
+  if (size !== undefined && size !== chunksSize) ctx.report({ kind: 'size-inconsistent', archive, path: itemPath(item), size: Number(size), chunksSize });
+  return true;
 }
 
 /** A chunk list as [id (32 bytes), size, csize] entries, or null when it is not one. */

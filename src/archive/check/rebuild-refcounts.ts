@@ -10,7 +10,7 @@ import { InvalidArchive, packArchiveMeta } from '../archive-meta.js';
 import { selectArchives, type ArchiveFilter } from '../archive-selection.js';
 import type { ArchiveEntry, Manifest } from '../manifest.js';
 import type { CheckContext } from './check-context.js';
-import { verifyFileChunks } from './item-check.js';
+import { verifyFileChunks, verifyPresentFileChunks } from './item-check.js';
 import { ItemStreamRewriter } from './item-stream-rewriter.js';
 import { isObjectError } from './object-reader.js';
 import { robustItems } from './robust-items.js';
@@ -99,9 +99,12 @@ async function checkArchive(ctx: CheckContext, manifest: Manifest, entry: Archiv
     throw new InvalidArchive(`Cannot check archive ${name}: its metadata has no valid item list`);
   }
   const rewriter = new ItemStreamRewriter(ctx);
-  for await (const item of robustItems(ctx, name, items as Buffer[], manifest.itemKeys)) {
-    if (item['chunks'] !== undefined) await verifyFileChunks(ctx, name, item);
-    await rewriter.add(item);
+  for await (const batch of robustItems(ctx, name, items as Buffer[], manifest.itemKeys)) {
+    for (const item of batch) {
+      if (item['chunks'] !== undefined && !verifyPresentFileChunks(ctx, name, item)) await verifyFileChunks(ctx, name, item);
+      const flushing = rewriter.add(item);
+      if (flushing !== undefined) await flushing;
+    }
   }
   const newItems = await rewriter.finish();
   // Old item-stream chunks that the rewrite no longer uses are superseded, not orphans.

@@ -1,6 +1,7 @@
 // The items of an archive as far as they can be read (borg's robust_iterator): missing item-stream
 // chunks are reported and skipped, damaged ones too, and after each hole the stream is resynced to
-// the next item start, so every item that survived is kept. Items come back as raw maps.
+// the next item start, so every item that survived is kept. Items come back as raw maps, a chunk's
+// items at a time.
 import { IntegrityError } from '../../errors.js';
 import { isMap, MsgpackError, type MsgMap, type MsgValue } from '../../format/msgpack.js';
 import type { CheckContext } from './check-context.js';
@@ -8,8 +9,11 @@ import { invalidItemReason } from './item-check.js';
 import { readObjects } from './object-reader.js';
 import { RobustUnpacker } from './robust-unpacker.js';
 
-/** Item maps are small; these bounds keep a hostile stream from exhausting memory (as item-stream.ts). */
-const ITEM_LIMITS = { maxDepth: 8, maxStrLen: 64 * 1024 * 1024 };
+/**
+ * Item maps are small; these bounds keep a hostile stream from exhausting memory (as item-stream.ts).
+ * Shaped maps: the items only live inside the check, which reads many of them.
+ */
+const ITEM_LIMITS = { maxDepth: 8, maxStrLen: 64 * 1024 * 1024, shapedMaps: true };
 
 /** Runs of consecutive item-stream chunks that are all present or all missing, with their positions. */
 function runs(ctx: CheckContext, ids: readonly Buffer[]): { missing: boolean; start: number; ids: Buffer[] }[] {
@@ -23,7 +27,8 @@ function runs(ctx: CheckContext, ids: readonly Buffer[]): { missing: boolean; st
   return out;
 }
 
-export async function* robustItems(ctx: CheckContext, archive: string, itemIds: readonly Buffer[], knownKeys: ReadonlySet<string>): AsyncIterable<MsgMap> {
+/** The items of each item-stream chunk as one array (one await per chunk, not per item). */
+export async function* robustItems(ctx: CheckContext, archive: string, itemIds: readonly Buffer[], knownKeys: ReadonlySet<string>): AsyncIterable<MsgMap[]> {
   const unpacker = new RobustUnpacker((v: MsgValue) => isMap(v) && v['path'] !== undefined, knownKeys, ITEM_LIMITS);
   let first = true;
   for (const run of runs(ctx, itemIds)) {
@@ -60,7 +65,7 @@ export async function* robustItems(ctx: CheckContext, archive: string, itemIds: 
         }
         unpacker.resync();
       }
-      yield* items;
+      if (items.length > 0) yield items;
     }
   }
 }

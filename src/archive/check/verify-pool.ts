@@ -1,6 +1,6 @@
 // Opening objects for `check --verify-data` on several cores: MAC, decryption, decompression and the
 // id hash are the expensive per-byte steps, so they run in worker threads while the main thread reads
-// segments. With one worker (or few objects) everything runs inline on the main thread.
+// segments. With one worker (or few small objects) everything runs inline on the main thread.
 import type { Key } from '../../crypto/index.js';
 import type { ObjectCodec } from '../../crypto/object-codec.js';
 import { IntegrityError } from '../../errors.js';
@@ -18,7 +18,7 @@ export class InlineVerifier implements ObjectVerifier {
 
   async verify(id: Buffer, envelope: Buffer): Promise<string | null> {
     try {
-      this.codec.unpack(id, envelope);
+      this.codec.verify(id, envelope);
       return null;
     } catch (e) {
       if (e instanceof IntegrityError) return e.message;
@@ -34,7 +34,7 @@ export class WorkerVerifier implements ObjectVerifier {
   readonly #pool: OpenPool;
 
   constructor(key: Key, workers: number) {
-    this.#pool = new OpenPool(key, workers, false);
+    this.#pool = new OpenPool(key, workers, false, { batchBytes: BATCH_BYTES, youngGenerationMb: YOUNG_GENERATION_MB });
   }
 
   async verify(id: Buffer, envelope: Buffer): Promise<string | null> {
@@ -52,11 +52,52 @@ export class WorkerVerifier implements ObjectVerifier {
   }
 }
 
+/**
+ * Bytes per batch sent to a worker: smaller than extract's, since nothing is sent back and only a
+ * few batches per worker need to be on their way to keep it busy (less memory in flight).
+ */
+const BATCH_BYTES = 1 << 20;
+
+/** A verifying worker keeps even fewer objects alive than an extracting one: collect more often. */
+const YOUNG_GENERATION_MB = 1;
+
 /** Objects per worker below which starting threads costs more than it saves. */
 const OBJECTS_PER_WORKER = 2000;
 
-/** Inline for small repositories or a single core, else up to `workers` threads. */
+/** Bytes opened inline after which threads pay off even for few (big) objects. */
+const INLINE_BYTES = 32 << 20;
+
+/**
+ * Inline, then on `workers` threads once INLINE_BYTES have been opened: a repository of few but big
+ * objects is as much work as one of many small ones.
+ */
+export class SwitchingVerifier implements ObjectVerifier {
+  readonly #inline: InlineVerifier;
+  #bytes = 0;
+  #pool: WorkerVerifier | null = null;
+
+  constructor(private readonly codec: ObjectCodec, private readonly workers: number) {
+    this.#inline = new InlineVerifier(codec);
+  }
+
+  verify(id: Buffer, envelope: Buffer): Promise<string | null> {
+    if (this.#pool !== null) return this.#pool.verify(id, envelope);
+    this.#bytes += envelope.length;
+    if (this.#bytes > INLINE_BYTES) this.#pool = new WorkerVerifier(this.codec.key, this.workers);
+    return this.#inline.verify(id, envelope);
+  }
+
+  close(): Promise<void> {
+    return this.#pool?.close() ?? Promise.resolve();
+  }
+}
+
+/**
+ * Inline on a single core; up to `workers` threads for many objects; for few objects inline, until
+ * they turn out to be big.
+ */
 export function createVerifier(codec: ObjectCodec, workers: number, objects: number, perWorker = OBJECTS_PER_WORKER): ObjectVerifier {
+  if (workers < 2) return new InlineVerifier(codec);
   const useful = Math.min(workers, perWorker > 0 ? Math.floor(objects / perWorker) : workers);
-  return useful >= 2 ? new WorkerVerifier(codec.key, useful) : new InlineVerifier(codec);
+  return useful >= 2 ? new WorkerVerifier(codec.key, useful) : new SwitchingVerifier(codec, workers);
 }
