@@ -30,16 +30,28 @@ static napi_value js_buzhash_scan(napi_env env, napi_callback_info info) {
   const uint32_t *add = (const uint32_t *)tables_data;
   const uint32_t *drop = add + 256;
   uint32_t h = (uint32_t)hash;
-  /* Zero bytes ending the current window. A window of zeros always has the same hash, so once it
-     is known not to cut, the scan skips to the window that takes in the next non-zero byte. */
-  uint32_t zeros = 0;
+  /* The hash of a window of zeros: add[0] rotated by 0..window-1, XORed (equal rotations cancel in
+     pairs). Inside a run of zeros the hash stays at this value, so once it is known not to cut, the
+     scan skips to the window that takes in the next non-zero byte. Comparing with it costs the hot
+     loop one predictable branch; a match that is not really a zero window is merely checked. */
+  uint32_t zero_hash = 0;
+  for (uint32_t r = 0; r < 32 && r < window; r++) {
+    if ((((window - 1 - r) / 32 + 1) & 1) == 0) continue;
+    zero_hash ^= r ? (add[0] << r) | (add[0] >> (32 - r)) : add[0];
+  }
   while (p < stop && (h & mask) != 0) {
-    uint8_t in = b[p + window];
-    h = ((h << 1) | (h >> 31)) ^ drop[b[p]] ^ add[in];
+    h = ((h << 1) | (h >> 31)) ^ drop[b[p]] ^ add[b[p + window]];
     p++;
-    zeros = in == 0 ? zeros + 1 : 0;
-    if (zeros >= window && (h & mask) != 0) {
-      size_t q = (size_t)p + window, end = (size_t)stop + window;
+    if (h == zero_hash && (h & mask) != 0) {
+      size_t q = p, end = (size_t)stop + window;
+      while (q + 8 <= (size_t)p + window) {
+        uint64_t word;
+        memcpy(&word, b + q, 8);
+        if (word != 0) break;
+        q += 8;
+      }
+      while (q < (size_t)p + window && b[q] == 0) q++;
+      if (q < (size_t)p + window) continue; /* not a window of zeros after all */
       while (q + 8 <= end) {
         uint64_t word;
         memcpy(&word, b + q, 8);
