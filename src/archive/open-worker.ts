@@ -106,8 +106,8 @@ port.on('message', (msg: ToOpenWorker) => {
     }
     buffers.push(out.buffer);
   }
-  const reply: FromOpenWorker = { results: results.subarray(0, done * RESULT_FIELDS), buffers, failures };
-  // Nothing returned points into the input when plaintexts are not kept: it can go back for reuse.
-  if (!msg.keep) reply.input = msg.data;
-  port.postMessage(reply, msg.keep ? buffers : [...buffers, msg.data]);
+  // Nothing returned points into the input (plaintexts that are views are packed, i.e. copied): it
+  // goes back to the main thread for the next batch.
+  const reply: FromOpenWorker = { results: results.subarray(0, done * RESULT_FIELDS), buffers, failures, input: msg.data };
+  port.postMessage(reply, [...buffers, msg.data]);
 });
