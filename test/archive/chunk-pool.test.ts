@@ -100,16 +100,22 @@ function mixedFile(path: string): Buffer {
   return data;
 }
 
+/** The chunks of one sequential read of `path` on the main thread. */
+async function readInline(key: Key, path: string): Promise<ProcessedChunk[]> {
+  const inline = new ChunkPool(setup(key), 1, () => false, null);
+  const chunks: ProcessedChunk[] = [];
+  await inline.processFile({ path, identity: null, ivStart: 0n, ivEnd: 1n << 30n, noatime: false, onChunks: (c) => { chunks.push(...c); } });
+  await inline.close();
+  return chunks;
+}
+
 test('ChunkPool: a big file split among workers gives the chunks of one sequential read, each IV once', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'borg-ts-pool-'));
   try {
     const path = join(dir, 'big');
     const data = mixedFile(path);
     const key = Key.generate('repokey', randomBytes(32));
-    const inline = new ChunkPool(setup(key), 1, () => false, null);
-    const sequential: ProcessedChunk[] = [];
-    await inline.processFile({ path, identity: null, ivStart: 0n, ivEnd: 1n << 30n, noatime: false, onChunks: (c) => { sequential.push(...c); } });
-    await inline.close();
+    const sequential = await readInline(key, path);
     // lookahead 0 makes some parts fail to join, so that re-reading from the last exact cut runs too.
     for (const lookahead of [2, 0]) {
       const pool = new ChunkPool(setup(key), 2, () => false, null, { segmentBytes: 256 << 10, lookahead });
@@ -160,10 +166,7 @@ test('ChunkPool: a split file that shrank or grew since the walk still gives the
     const path = join(dir, 'big');
     const data = mixedFile(path);
     const key = Key.generate('repokey', randomBytes(32));
-    const inline = new ChunkPool(setup(key), 1, () => false, null);
-    const sequential: ProcessedChunk[] = [];
-    await inline.processFile({ path, identity: null, ivStart: 0n, ivEnd: 1n << 30n, noatime: false, onChunks: (c) => { sequential.push(...c); } });
-    await inline.close();
+    const sequential = await readInline(key, path);
     // The size the walk saw: far more than the file has now (it shrank), or far less (it grew).
     for (const sizeHint of [data.length * 3, data.length >> 1]) {
       const pool = new ChunkPool(setup(key), 2, () => false, null, { segmentBytes: 256 << 10 });

@@ -8,45 +8,13 @@ import { lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from '
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { saveArchive } from '../../src/archive/archive-writer.js';
-import { SimpleChunkStore } from '../../src/archive/chunk-store.js';
-import { initRepository } from '../../src/archive/init-repository.js';
-import { ItemStreamWriter } from '../../src/archive/item-stream-writer.js';
-import { S_IFDIR, S_IFREG, type Item } from '../../src/archive/item.js';
-import { DEFAULT_CHUNKER_PARAMS } from '../../src/chunker/chunker-params.js';
+import { S_IFDIR, S_IFREG } from '../../src/archive/item.js';
 import { runCli } from '../../src/cli/main.js';
 import { writeNewFile } from '../../src/platform/native.js';
-import { parseLocation } from '../../src/remote/location.js';
+import { MTIME, writeArchive, type ItemSpec } from '../helpers/library-archive.js';
 import { diffTrees } from '../helpers/tree-compare.js';
 import { makeTempDir, removeTemp } from '../repository/repo-fixtures.js';
 
-const MTIME = 1_700_000_000_123_456_789n;
-
-type ItemSpec = Omit<Item, 'mtime' | 'uid' | 'gid' | 'mode'> & { mode?: number; content?: string };
-
-async function writeArchive(repo: string, env: Record<string, string | undefined>, name: string, specs: ItemSpec[]): Promise<void> {
-  const { session } = await initRepository(parseLocation(repo, { env }), { encryption: 'none', env });
-  try {
-    const store = new SimpleChunkStore(session.repository, session.writer('lz4'), () => session.prepareWrite());
-    const writer = new ItemStreamWriter(store, session.key.chunkSeed);
-    for (const { content, ...spec } of specs) {
-      const item: Item = { mode: S_IFREG | 0o640, uid: 0, gid: 0, user: 'root', group: 'root', mtime: MTIME, ...spec };
-      if (content !== undefined) {
-        item.chunks = [await store.storeChunk(Buffer.from(content))];
-        item.size ??= Buffer.byteLength(content);
-        item.hardlinkMaster ??= false;
-      }
-      await writer.add(item);
-    }
-    const items = await writer.finish();
-    const now = BigInt(Date.now()) * 1000n;
-    const totals = { size: 0, csize: 0, nfiles: 0, sizeParts: 0, csizeParts: 0, nfilesParts: 0 };
-    await saveArchive(session, store, { name, items, cmdline: [], start: now, end: now, chunkerParams: DEFAULT_CHUNKER_PARAMS, totals });
-    await session.commit();
-  } finally {
-    await session.close();
-  }
-}
 
 describe('extract writing small files in the background', () => {
   let work: string;
@@ -66,7 +34,7 @@ describe('extract writing small files in the background', () => {
       if (i === 40) specs.push({ path: 'd/master', content: 'group content', hardlinkMaster: true }, { path: 'd/slave', source: 'd/master' });
     }
     specs.push({ path: 'e', mode: S_IFDIR | 0o700 }, { path: 'e/last', content: 'last' });
-    await writeArchive(repo, env, 'many', specs);
+    await writeArchive(repo, env, 'many', specs, 0o640);
   });
   after(() => removeTemp(work));
 
