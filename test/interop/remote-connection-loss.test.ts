@@ -64,7 +64,9 @@ describe('killing the ssh connection in the middle of a create', () => {
     mkdirSync(box.path('more'));
     writeFileSync(box.path('more', 'big.bin'), pseudoRandom('big', 4_000_000));
 
-    const child = spawn(process.execPath, [BIN, 'create', '--upload-ratelimit', '200', `${url}::second`, 'tree', 'more'], {
+    // Fixed 256 KiB chunks: the new data reaches the server object by object (content-defined
+    // chunks could make it one 4 MB object, after which the create ends before the cut).
+    const child = spawn(process.execPath, [BIN, 'create', '--upload-ratelimit', '200', '--chunker-params', 'fixed,262144', `${url}::second`, 'tree', 'more'], {
       env: box.env, cwd: box.dir, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
