@@ -7,7 +7,7 @@ import { cpus } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { IvCounter } from '../../crypto/nonces.js';
 import { startWorker } from '../../platform/worker.js';
-import { ChunkProcessor, ivBlocksBound, type ByteRange, type FileIdentity, type OpenOptions, type ProcessedChunk, type ProcessorSetup, type ReadOutcome } from './chunk-processor.js';
+import { ChunkProcessor, growthAllowance, ivBlocksBound, type ByteRange, type FileIdentity, type OpenOptions, type ProcessedChunk, type ProcessorSetup, type ReadOutcome } from './chunk-processor.js';
 import { LOOKAHEAD_CHUNKS, readSplit } from './split-file.js';
 
 /** How big files are split among workers; tests make the parts small. */
@@ -125,6 +125,8 @@ export class ChunkPool {
   #failure: Error | null = null;
   readonly #setup: ProcessorSetup;
   readonly #segmentBytes: number;
+  /** Largest chunk of the buzhash chunker; 0 with the fixed chunker, whose files are not split. */
+  readonly #maxChunk: number;
   readonly #lookahead: number;
 
   /**
@@ -136,8 +138,8 @@ export class ChunkPool {
     const segmentBytes = split.segmentBytes ?? SEGMENT_BYTES;
     this.#lookahead = split.lookahead ?? LOOKAHEAD_CHUNKS;
     const p = setup.chunkerParams;
-    const maxChunk = p.algorithm === 'buzhash' ? 2 ** p.maxExp : 0;
-    this.#segmentBytes = maxChunk > 0 ? Math.max(1, Math.round(segmentBytes / maxChunk)) * maxChunk : 0;
+    this.#maxChunk = p.algorithm === 'buzhash' ? 2 ** p.maxExp : 0;
+    this.#segmentBytes = this.#maxChunk > 0 ? Math.max(1, Math.round(segmentBytes / this.#maxChunk)) * this.#maxChunk : 0;
     this.#credits = new Int32Array(new SharedArrayBuffer(4 * Math.max(1, workers)));
     if (workers <= 1) {
       this.#inline = new ChunkProcessor(setup, isKnown);
@@ -192,12 +194,11 @@ export class ChunkPool {
     const reserve = task.reserveIvs;
     if (reserve && this.splits(size, task.special ?? false)) {
       const { chunkerParams, compression } = this.#setup;
-      const maxChunk = chunkerParams.algorithm === 'buzhash' ? 2 ** chunkerParams.maxExp : 0;
       return readSplit(size, { segmentBytes: this.#segmentBytes, ahead: 1, lookahead: this.#lookahead }, {
         readSegment: async (range, onChunks) => {
           // A middle part seals at most its length plus the chunk crossing its end; the last part
           // gets room for growth, like a whole file.
-          const bytes = range.end !== null ? range.end - range.start + maxChunk : size - range.start + Math.max(1 << 16, Math.ceil(size / 16));
+          const bytes = range.end !== null ? range.end - range.start + this.#maxChunk : size - range.start + growthAllowance(size);
           const [ivStart, ivEnd] = await reserve(ivBlocksBound(bytes, chunkerParams, compression));
           const length = range.end !== null ? range.end - range.start : size - range.start;
           return this.#submit({ ...task, ivStart, ivEnd, sizeHint: length, onChunks }, range);

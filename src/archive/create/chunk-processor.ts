@@ -338,6 +338,14 @@ export function sparseMap(fd: number, headerSize: number): FileRange[] | null {
 }
 
 /**
+ * Bytes a file may grow by while it is read and still be stored whole (IVs are reserved for its
+ * size plus this); beyond it, reading stops early and the file counts as changed.
+ */
+export function growthAllowance(size: number): number {
+  return Math.max(1 << 16, Math.ceil(size / 16));
+}
+
+/**
  * An upper bound of the AES blocks sealing a file of `size` bytes can use. Deciding compressors
  * (lz4, zstd, auto) add at most their 2-byte header; zlib and lzma always keep their output, which
  * for incompressible data is a little larger than the input (zlib: 5 bytes per 16 KiB block; xz: a

@@ -10,7 +10,7 @@ import type { ChunkRef, Item } from '../item.js';
 import { S_IFREG } from '../item.js';
 import { BackupError, backupOSError, osErrorText, BackupOSError } from './backup-errors.js';
 import { FileReadError } from './chunk-pool.js';
-import { ivBlocksBound, type ProcessedChunk, type ReadOutcome } from './chunk-processor.js';
+import { growthAllowance, ivBlocksBound, type ProcessedChunk, type ReadOutcome } from './chunk-processor.js';
 import type { CreateRun } from './create-run.js';
 import { hardlinkable, type HardlinkGroup } from './hardlinks.js';
 import { QueueEntry } from './item-queue.js';
@@ -146,7 +146,7 @@ export class FileProcessor {
     const split = run.pool.splits(size, job.special);
     if (run.session.key.encrypted && !split) {
       // Room for some growth while the file is read; beyond it, reading stops early (see ReadOutcome).
-      const blocks = ivBlocksBound(size + Math.max(1 << 16, Math.ceil(size / 16)), run.options.chunkerParams, run.options.compression);
+      const blocks = ivBlocksBound(size + growthAllowance(size), run.options.chunkerParams, run.options.compression);
       [ivStart, ivEnd] = await this.#ivRange(blocks);
     }
     run.fileStarted(size);
