@@ -3,8 +3,6 @@
 // for check --verify-data the workers only report which objects fail.
 // Jobs travel in batches, copied into one transferred buffer (one message per small chunk would
 // cost more than opening it); each batch goes to the worker with the fewest bytes queued.
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import type { Worker } from 'node:worker_threads';
 import type { Key } from '../crypto/index.js';
 import { BorgError, IntegrityError } from '../errors.js';
@@ -17,20 +15,6 @@ const BATCH_JOBS = 256;
 const BATCH_BYTES = 4 << 20;
 /** Batch buffers kept for reuse (about as many as are in flight), and their bytes at most. */
 const MAX_FREE_BUFFERS = 4;
-/**
- * Plaintexts arrive as transferred buffers outside the JS heap, with hardly any JS objects: V8 would
- * collect the dead ones only after hundreds of megabytes, and every new one costs fresh pages. A
- * minor collection after this many bytes received frees them (it takes well under a millisecond).
- */
-const COLLECT_BYTES = 32 << 20;
-let collectGarbage: ((options: { type: 'minor' }) => void) | null = null;
-function minorGc(): void {
-  if (collectGarbage === null) {
-    setFlagsFromString('--expose-gc');
-    collectGarbage = runInNewContext('gc') as (options: { type: 'minor' }) => void;
-  }
-  collectGarbage({ type: 'minor' });
-}
 const MAX_FREE_BYTES = 16 << 20;
 
 /**
@@ -74,8 +58,6 @@ export class OpenPool {
   #flushScheduled: NodeJS.Immediate | null = null;
   #nextTask = 1;
   #failure: Error | null = null;
-  /** Plaintext bytes received since the last collection (see COLLECT_BYTES). */
-  #received = 0;
   /** After close(): read-ahead still finishing must not start the threads again (they would keep the process alive). */
   #closed = false;
 
@@ -171,11 +153,6 @@ export class OpenPool {
 
   #onMessage(msg: FromOpenWorker): void {
     const { results, buffers } = msg;
-    for (const b of buffers) this.#received += b.byteLength;
-    if (this.#received >= COLLECT_BYTES) {
-      this.#received = 0;
-      minorGc();
-    }
     if (msg.input !== undefined && this.#free.length < MAX_FREE_BUFFERS && this.#freeBytes + msg.input.byteLength <= MAX_FREE_BYTES) {
       this.#free.push(msg.input);
       this.#freeBytes += msg.input.byteLength;
