@@ -187,33 +187,35 @@ export class ChunkProcessor {
       let position = range === null ? null : range.start;
       const sealEnd = range?.end ?? Infinity;
       let lookaheadLeft = range?.lookahead ?? 0;
-      /** Seals the chunks starting before the range's end, hashes up to `lookaheadLeft` after it. */
       let firstUnsealed = range?.speculative ?? false;
+      /** Seals the chunks starting before the range's end, hashes up to `lookaheadLeft` after it. */
       const take = (chunks: Buffer[]): { batch: ProcessedChunk[]; stop: boolean } => {
-        const first: ProcessedChunk[] = [];
-        // A max-size first chunk lies in a run without cut points (zeros): there the parts' chains
-        // usually meet at the part's start, so it is sealed here rather than on the main thread.
-        if (firstUnsealed && chunks.length && chunks[0]!.length === this.#maxChunk) firstUnsealed = false;
+        const batch: ProcessedChunk[] = [];
+        // A speculative part's first chunk is only hashed, except a max-size one: that lies in a run
+        // without cut points (zeros), where the parts' chains usually meet at the part's start.
         if (firstUnsealed && chunks.length) {
           firstUnsealed = false;
-          first.push(...this.#hashOnly(chunks.slice(0, 1)));
-          size += first[0]!.size;
-          chunks = chunks.slice(1);
+          if (chunks[0]!.length !== this.#maxChunk) {
+            batch.push(...this.#hashOnly(chunks.slice(0, 1)));
+            size += batch[0]!.size;
+            chunks = chunks.slice(1);
+          }
         }
         let sealCount = 0;
         for (let offset = (range?.start ?? 0) + size; sealCount < chunks.length && offset < sealEnd; sealCount++) offset += chunks[sealCount]!.length;
-        let { sealed, exhausted } = this.#seal(sealCount === chunks.length ? chunks : chunks.slice(0, sealCount), ivs);
+        const { sealed, exhausted } = this.#seal(sealCount === chunks.length ? chunks : chunks.slice(0, sealCount), ivs);
         for (const c of sealed) size += c.size;
-        if (first.length) sealed = first.concat(sealed);
+        batch.push(...sealed);
         if (exhausted) {
           truncated = true;
-          return { batch: sealed, stop: true };
+          return { batch, stop: true };
         }
-        if (sealCount === chunks.length) return { batch: sealed, stop: false };
+        if (sealCount === chunks.length) return { batch, stop: false };
         const ahead = this.#hashOnly(chunks.slice(sealCount, sealCount + lookaheadLeft));
         lookaheadLeft -= ahead.length;
         for (const c of ahead) size += c.size;
-        return { batch: ahead.length ? sealed.concat(ahead) : sealed, stop: lookaheadLeft === 0 };
+        batch.push(...ahead);
+        return { batch, stop: lookaheadLeft === 0 };
       };
       let eof = false;
       // The buzhash chunker is read into directly and hands out views: its chunks are sealed or
