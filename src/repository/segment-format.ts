@@ -50,6 +50,27 @@ export function putHeader(id: Uint8Array, data: Uint8Array): Buffer {
   return entry;
 }
 
+/**
+ * PUT headers computed ahead (by the chunk worker that sealed the data), keyed by the data buffer:
+ * the segment writer then neither computes the CRC nor copies small data into a new entry.
+ */
+const putHeaders = new WeakMap<Uint8Array, Buffer>();
+
+/** Records `header` (from putHeader) as the PUT header of `data`, a buffer nobody changes afterwards. */
+export function rememberPutHeader(data: Uint8Array, header: Buffer): void {
+  putHeaders.set(data, header);
+}
+
+/** The PUT header remembered for `data` stored under `id`, if it is one for exactly that id and length. */
+export function rememberedPutHeader(id: Uint8Array, data: Uint8Array): Buffer | null {
+  const header = putHeaders.get(data);
+  if (header === undefined) return null;
+  putHeaders.delete(data);
+  const fits = header.length === PUT_HEADER_SIZE && header.readUInt32LE(4) === PUT_HEADER_SIZE + data.byteLength && header[8] === TAG_PUT
+    && Buffer.compare(header.subarray(HEADER_SIZE), id) === 0;
+  return fits ? header : null;
+}
+
 /** A complete PUT entry in one buffer: crc || size || tag || id || data. */
 export function encodePut(id: Uint8Array, data: Uint8Array): Buffer {
   return Buffer.concat([putHeader(id, data), data]);

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { syncDir } from '../platform/save-file.js';
 import {
-  COMMIT_ENTRY, MAGIC, MAGIC_LEN, MANIFEST_ID, PUT_HEADER_SIZE, encodeDelete, encodePut, putHeader,
+  COMMIT_ENTRY, MAGIC, MAGIC_LEN, MANIFEST_ID, PUT_HEADER_SIZE, encodeDelete, encodePut, putHeader, rememberedPutHeader,
 } from './segment-format.js';
 import type { SegmentPaths } from './segment-paths.js';
 import type { SegmentReader } from './segment-reader.js';
@@ -21,6 +21,24 @@ export interface WriterOptions {
   maxSegmentSize: number;
   fileMode: number;
   dirMode: number;
+}
+
+/**
+ * A PUT entry as buffers to write. Small data is copied into the entry (the caller may reuse its
+ * buffer). Big data (which always fills the write buffer, so it is written before writePut returns)
+ * and data with a remembered header (never changed afterwards, see rememberPutHeader) are written
+ * from the caller's buffer; a remembered header right before its data is one buffer with it.
+ */
+function putParts(id: Uint8Array, data: Uint8Array): Buffer[] {
+  const view = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const header = rememberedPutHeader(id, data);
+  if (header !== null) {
+    if (header.buffer === data.buffer && header.byteOffset + PUT_HEADER_SIZE === data.byteOffset) {
+      return [Buffer.from(data.buffer, header.byteOffset, PUT_HEADER_SIZE + data.byteLength)];
+    }
+    return [header, view];
+  }
+  return data.byteLength >= FLUSH_THRESHOLD ? [putHeader(id, data), view] : [encodePut(id, data)];
 }
 
 export class SegmentWriter {
@@ -104,12 +122,11 @@ export class SegmentWriter {
   }
 
   /**
-   * Returns where the PUT entry went. The manifest always starts a new segment. Small data is copied
-   * into the entry; big data (which always fills the buffer, so it is written before this returns)
-   * is written from the caller's buffer.
+   * Returns where the PUT entry went. The manifest always starts a new segment. See putParts for
+   * which data is written from the caller's buffer.
    */
   async writePut(id: Uint8Array, data: Uint8Array, raiseFull = false): Promise<{ segment: number; offset: number }> {
-    const parts = data.byteLength >= FLUSH_THRESHOLD ? [putHeader(id, data), Buffer.from(data.buffer, data.byteOffset, data.byteLength)] : [encodePut(id, data)];
+    const parts = putParts(id, data);
     await this.writeFd({ wantNew: MANIFEST_ID.equals(id), raiseFull });
     const at = { segment: this.segment, offset: this.offset };
     for (const part of parts) {

@@ -15,7 +15,8 @@ export interface SplitOptions {
   segmentBytes?: number;
   lookahead?: number;
 }
-import type { FileJobMessage, FromWorker, ToWorker } from './chunk-worker-protocol.js';
+import { encodeJobs, unpackChunk, type FileJobMessage, type FromWorker, type ToWorker } from './chunk-worker-protocol.js';
+import { rememberPutHeader } from '../../repository/segment-format.js';
 import type { SharedTable } from './shared-chunk-lookup.js';
 
 export interface FileTask {
@@ -104,10 +105,6 @@ export function defaultWorkerCount(env: Record<string, string | undefined> = pro
 
 function openOptions(task: FileTask): OpenOptions {
   return { noatime: task.noatime, special: task.special ?? false, follow: task.follow ?? false };
-}
-
-function asBuffer(u: Uint8Array): Buffer {
-  return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 }
 
 export class ChunkPool {
@@ -234,7 +231,8 @@ export class ChunkPool {
     for (let i = 1; i < this.#load.length; i++) if (this.#load[i]! < this.#load[target]!) target = i;
     for (const job of this.#batch) this.#pending.get(job.task)!.worker = target;
     this.#load[target]! += this.#batchBytes;
-    this.#workers[target]!.postMessage({ type: 'files', files: this.#batch } satisfies ToWorker);
+    const jobs = encodeJobs(this.#batch);
+    this.#workers[target]!.postMessage({ type: 'files', jobs } satisfies ToWorker, [jobs.numbers.buffer as ArrayBuffer, jobs.bigints.buffer as ArrayBuffer, jobs.paths.buffer as ArrayBuffer]);
     this.#batch = [];
     this.#batchBytes = 0;
   }
@@ -256,12 +254,18 @@ export class ChunkPool {
 
   #onMessage(worker: number, msg: FromWorker): void {
     const stored: Promise<void>[] = [];
+    const pack = Buffer.from(msg.pack);
     try {
       for (const result of msg.results) {
         const pending = this.#pending.get(result.task);
         if (!pending) continue;
         if (result.kind === 'chunks') {
-          const chunks = result.chunks.map((c) => ({ id: asBuffer(c.id), size: c.size, csize: c.csize, envelope: c.envelope ? asBuffer(c.envelope) : null }));
+          const chunks = result.chunks.map((wire) => {
+            const { putHeader, ...chunk } = unpackChunk(msg, pack, wire);
+            // The worker computed the segment entry's header and CRC: storing the envelope locally copies nothing.
+            if (putHeader !== null) rememberPutHeader(chunk.envelope!, putHeader);
+            return chunk;
+          });
           const done = pending.task.onChunks(chunks);
           if (done) stored.push(done);
           continue;

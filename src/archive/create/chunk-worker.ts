@@ -4,7 +4,7 @@ import { parentPort } from 'node:worker_threads';
 import { IvCounter } from '../../crypto/nonces.js';
 import type { KeyMaterial } from '../../crypto/index.js';
 import { ChunkProcessor, type ProcessedChunk } from './chunk-processor.js';
-import type { FileJobMessage, FromWorker, ToWorker, WireChunk, WireResult } from './chunk-worker-protocol.js';
+import { decodeJobs, ResultPacker, type FileJobMessage, type ToWorker } from './chunk-worker-protocol.js';
 import { SharedChunkLookup } from './shared-chunk-lookup.js';
 
 const port = parentPort;
@@ -32,24 +32,18 @@ function reviveMaterial(m: KeyMaterial): KeyMaterial {
   return { ...m, encKey: asBuffer(m.encKey), encHmacKey: asBuffer(m.encHmacKey), idKey: asBuffer(m.idKey), repositoryId: asBuffer(m.repositoryId) };
 }
 
-/** Results waiting to be sent, with the buffers they transfer. */
+/** Results waiting to be sent, packed (chunk-worker-protocol.ts). */
 class Outbox {
-  results: WireResult[] = [];
-  transfer: ArrayBuffer[] = [];
-  bytes = 0;
+  readonly packer = new ResultPacker(SEND_BYTES + (64 << 10));
 
-  /** Envelopes from pooled allocations must be copied before their memory can be transferred. */
   addChunks(task: number, chunks: ProcessedChunk[]): void {
-    const wire: WireChunk[] = chunks.map((c) => {
-      let envelope: Uint8Array | null = null;
-      if (c.envelope) {
-        envelope = c.envelope.byteOffset === 0 && c.envelope.buffer.byteLength === c.envelope.length ? c.envelope : new Uint8Array(c.envelope);
-        this.transfer.push(envelope.buffer as ArrayBuffer);
-        this.bytes += envelope.byteLength;
-      }
-      return { id: new Uint8Array(c.id), size: c.size, csize: c.csize, envelope };
-    });
-    this.results.push({ task, kind: 'chunks', chunks: wire });
+    const wire = chunks.map((c) => this.packer.chunk(c.id, c.size, c.csize, c.envelope));
+    this.packer.results.push({ task, kind: 'chunks', chunks: wire });
+  }
+
+  /** Whether enough is waiting to send now rather than after the batch. */
+  get full(): boolean {
+    return this.packer.bytes >= SEND_BYTES || this.packer.packed >= SEND_BYTES;
   }
 
   /**
@@ -58,19 +52,18 @@ class Outbox {
    * was sent before; the timeout only bounds a missed wake-up.
    */
   send(state: ProcessorSetupState): void {
-    if (this.results.length === 0) return;
-    if (this.bytes > 0) {
+    if (this.packer.results.length === 0) return;
+    const bytes = this.packer.bytes;
+    if (bytes > 0) {
       for (;;) {
         const used = Atomics.load(state.credits, state.index);
         if (used <= state.limit) break;
         Atomics.wait(state.credits, state.index, used, 100);
       }
-      Atomics.add(state.credits, state.index, this.bytes);
+      Atomics.add(state.credits, state.index, bytes);
     }
-    port!.postMessage({ type: 'results', results: this.results, bytes: this.bytes } satisfies FromWorker, this.transfer);
-    this.results = [];
-    this.transfer = [];
-    this.bytes = 0;
+    const { message, transfer } = this.packer.take();
+    port!.postMessage(message, transfer);
   }
 }
 
@@ -83,20 +76,22 @@ function readFile(state: ProcessorSetupState, job: FileJobMessage, outbox: Outbo
     for (;;) {
       const next = batches.next();
       if (next.done) {
-        outbox.results.push({ task: job.task, kind: 'done', size: next.value.size, ctimeAfter: next.value.ctimeAfter, truncated: next.value.truncated, eof: next.value.eof });
+        outbox.packer.results.push({ task: job.task, kind: 'done', size: next.value.size, ctimeAfter: next.value.ctimeAfter, truncated: next.value.truncated, eof: next.value.eof });
         return;
       }
       outbox.addChunks(job.task, next.value);
-      if (outbox.bytes >= SEND_BYTES) outbox.send(state);
+      if (outbox.full) outbox.send(state);
     }
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    outbox.results.push({
+    outbox.packer.results.push({
       task: job.task, kind: 'error', code: err.code ?? err.name, message: err.message,
       ...(err.errno !== undefined ? { errno: err.errno } : {}), ...(err.syscall !== undefined ? { syscall: err.syscall } : {}),
     });
   }
 }
+
+const outbox = new Outbox();
 
 port.on('message', (msg: ToWorker) => {
   switch (msg.type) {
@@ -113,8 +108,7 @@ port.on('message', (msg: ToWorker) => {
       else lookup = new SharedChunkLookup(msg.table);
       return;
     case 'files': {
-      const outbox = new Outbox();
-      for (const job of msg.files) readFile(processor!, job, outbox);
+      for (const job of decodeJobs(msg.jobs)) readFile(processor!, job, outbox);
       outbox.send(processor!);
       return;
     }
