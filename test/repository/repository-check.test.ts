@@ -95,6 +95,39 @@ test('an index that disagrees with the segments is an error; repair rewrites it'
   }
 });
 
+test('entries the indexes place differently, or only one of them has, are listed as warnings', async () => {
+  const tmp = makeTempDir();
+  try {
+    const path = join(tmp, 'repo');
+    await smallRepo(path, 5);
+    const index = NSIndex.fromBytes(readFileSync(join(path, 'index.1')));
+    const [[moved, segment, offset], [dropped, droppedSegment, droppedOffset]] = [...index.entries()] as [[Buffer, number, number], [Buffer, number, number]];
+    const extra = randomBytes(32);
+    index.set(moved, segment, offset + 8);
+    index.delete(dropped);
+    index.set(extra, 7, 99);
+    writeFileSync(join(path, 'index.1'), index.toBytes());
+    unlinkSync(join(path, 'integrity.1'));
+    const findings: CheckFinding[] = [];
+    const repo = await LocalRepository.open(path, { exclusive: true });
+    try {
+      await repo.check({ onFinding: (f) => findings.push(f) });
+    } finally {
+      await repo.close();
+    }
+    const warnings = findings.filter((f) => f.level === 'warning').map((f) => f.message).sort();
+    assert.deepEqual(warnings, [
+      `ID: ${moved.toString('hex')} rebuilt index: (${segment}, ${offset}) committed index: (${segment}, ${offset + 8})`,
+      `ID: ${dropped.toString('hex')} rebuilt index: (${droppedSegment}, ${droppedOffset}) committed index: <not found>`,
+      `ID: ${extra.toString('hex')} rebuilt index: <not found> committed index: (7, 99)`,
+    ].sort());
+    // Same count (one dropped, one added): no count mismatch error.
+    assert.deepEqual(findings.filter((f) => f.level === 'error'), []);
+  } finally {
+    removeTemp(tmp);
+  }
+});
+
 test('repair adds a COMMIT when none is left', async () => {
   const tmp = makeTempDir();
   try {
