@@ -13,7 +13,7 @@ import type { IniFile } from './ini.js';
 import { Lock, repositoryLockPath } from './lock.js';
 import { checkRepository, type CheckOptions } from './repository-check.js';
 import { createRepositoryFiles } from './repository-create.js';
-import type { Repository } from './repository.js';
+import type { Repository, SegmentLayout } from './repository.js';
 import { ATTIC_MAGIC, ID_SIZE, TAG_PUT } from './segment-format.js';
 import { SegmentPaths } from './segment-paths.js';
 import { SegmentReader, type ScannedPut } from './segment-reader.js';
@@ -332,6 +332,29 @@ export class LocalRepository implements Repository {
         if (!(e instanceof IntegrityError)) throw e;
       }
     }
+  }
+
+  objectLayout(): Promise<SegmentLayout[] | null> {
+    return this.serial(async () => {
+      const table = (await this.txn.ensureIndex()).table;
+      const bySegment = new Map<number, number[]>();
+      for (let slot = table.nextUsedSlot(0); slot >= 0; slot = table.nextUsedSlot(slot + 1)) {
+        const segment = table.readWord(slot, 0);
+        let slots = bySegment.get(segment);
+        if (slots === undefined) {
+          if (!this.crcVerified.has(segment)) return null;
+          bySegment.set(segment, (slots = []));
+        }
+        slots.push(slot);
+      }
+      const { paths } = this.txn.ctx;
+      return [...bySegment.keys()].sort((a, b) => a - b).map((segment) => {
+        const slots = bySegment.get(segment)!.sort((a, b) => table.readWord(a, 1) - table.readWord(b, 1));
+        const ids = Buffer.allocUnsafe(32 * slots.length);
+        slots.forEach((slot, i) => ids.set(table.keyView(slot), 32 * i));
+        return { segment, path: paths.filename(segment), offsets: slots.map((slot) => table.readWord(slot, 1)), ids };
+      });
+    });
   }
 
   len(): Promise<number> {

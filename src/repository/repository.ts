@@ -8,6 +8,14 @@ export type { CheckFinding, CheckOptions } from './repository-check.js';
 export type { CommitOptions } from './transaction.js';
 export type { ScannedPut } from './segment-reader.js';
 
+/** The objects of one segment file: entry offsets (ascending) and their ids, 32 bytes each, in the same order. */
+export interface SegmentLayout {
+  segment: number;
+  path: string;
+  offsets: number[];
+  ids: Buffer;
+}
+
 /** Ids are 32 bytes; objects are opaque (encrypted envelopes). */
 export interface Repository {
   /** The 32-byte repository id from the config. */
@@ -40,6 +48,12 @@ export interface Repository {
    * data is valid only until the next object is asked for.
    */
   scanData?(): AsyncIterable<ScannedPut>;
+  /**
+   * Optional (local repositories): where every object lies, segment by segment in on-disk order, for
+   * readers that read the segment files themselves. Only after a check in this session has read every
+   * segment the index points into with all CRC checks, and nothing was written since; else null.
+   */
+  objectLayout?(): Promise<SegmentLayout[] | null>;
   /** Number of objects. */
   len(): Promise<number>;
 

@@ -6,11 +6,13 @@
 // drops what they held.
 import { IntegrityError } from '../../errors.js';
 import { PercentProgress, SILENT_PROGRESS } from '../../progress.js';
-import type { Repository } from '../../repository/repository.js';
+import type { Repository, SegmentLayout } from '../../repository/repository.js';
 import type { CheckContext } from './check-context.js';
 import { isObjectError, readObjects, type ObjectRead } from './object-reader.js';
+import { SegmentVerifyPool, type RangeOutcome } from './segment-verify-pool.js';
+import { OBJECT_CORRUPTED, OBJECT_UNREADABLE } from './segment-verify-protocol.js';
 import { VerifyReportOrder, type VerifySlot } from './verify-order.js';
-import { createVerifier } from './verify-pool.js';
+import { createVerifier, verifyThreads } from './verify-pool.js';
 
 export interface VerifyDataOptions {
   /** Worker threads for opening objects (1 = inline). */
@@ -53,8 +55,6 @@ export async function verifyData(ctx: CheckContext, options: VerifyDataOptions):
   const progress = new PercentProgress(ctx.progress ?? SILENT_PROGRESS, {
     total, msgid: 'check.verify_data', step: 0.01, format: (p) => `Verifying data ${p.toFixed(2).padStart(6)}%`,
   });
-  const verifier = createVerifier(ctx.codec, options.workers, total, options.objectsPerWorker);
-  let seen = 0;
   let errors = 0;
   const defects: Buffer[] = [];
   const order = new VerifyReportOrder(Math.max(8, options.workers * REPORT_WINDOW_PER_WORKER), REPORT_WINDOW_BYTES, SCAN_LIMIT, {
@@ -69,6 +69,100 @@ export async function verifyData(ctx: CheckContext, options: VerifyDataOptions):
       ctx.report({ kind: 'object-corrupted', id, reason });
     },
   });
+  const layout = options.workers >= 2 && repository.objectLayout ? await repository.objectLayout() : null;
+  const runs = layout === null ? [] : objectRuns(layout);
+  const threads = layout === null ? 1 : verifyThreads(options.workers, total, runs.reduce((sum, r) => sum + r.bytes, 0), options.objectsPerWorker);
+  const seen = threads >= 2
+    ? await verifyRuns(ctx, runs, threads, order, progress)
+    : await verifyStream(ctx, options, total, order, progress);
+  progress.finish();
+  if (seen !== total) ctx.report({ kind: 'object-count-mismatch', index: total, segments: seen });
+  if (defects.length > 0) await handleDefects(ctx, defects);
+  ctx.report({ kind: 'verify-finished', verified: seen, errors });
+}
+
+/** Objects per run (one worker job) at most, and how far a run may reach into its segment. */
+const RUN_OBJECTS = 4096;
+const RUN_SPAN = 8 << 20;
+/**
+ * Runs handed to each worker ahead: many, because this thread, busy walking the archives, hands out
+ * more only when it gets to the outcomes (queued runs cost only their offsets and ids).
+ */
+const RUNS_PER_WORKER = 32;
+
+interface ObjectRun {
+  segment: number;
+  path: string;
+  offsets: number[];
+  ids: Buffer;
+  /** About the bytes the run covers (for balancing the workers). */
+  bytes: number;
+}
+
+/** The layout cut into runs of nearby objects, in on-disk order. */
+function objectRuns(layout: readonly SegmentLayout[]): ObjectRun[] {
+  const runs: ObjectRun[] = [];
+  for (const { segment, path, offsets, ids } of layout) {
+    for (let from = 0; from < offsets.length;) {
+      let to = from + 1;
+      while (to < offsets.length && to - from < RUN_OBJECTS && offsets[to]! - offsets[from]! < RUN_SPAN) to++;
+      // The last object's size is unknown here; count it like a typical chunk.
+      const bytes = offsets[to - 1]! - offsets[from]! + (2 << 20);
+      runs.push({ segment, path, offsets: offsets.slice(from, to), ids: ids.subarray(32 * from, 32 * to), bytes });
+      from = to;
+    }
+  }
+  return runs;
+}
+
+/**
+ * Local segments the repository check has just read: the workers read and verify runs of objects
+ * themselves, so this thread (walking the archives meanwhile) only books their outcomes, in the same
+ * order and through the same report queue as the streamed objects would go.
+ */
+async function verifyRuns(ctx: CheckContext, runs: readonly ObjectRun[], threads: number, order: VerifyReportOrder, progress: PercentProgress): Promise<number> {
+  const pool = new SegmentVerifyPool(ctx.key, threads);
+  const queue: Promise<RangeOutcome>[] = [];
+  let next = 0;
+  let seen = 0;
+  const submit = (): void => {
+    const run = runs[next++]!;
+    const outcome = pool.verify(run.segment, run.path, Float64Array.from(run.offsets), new Uint8Array(run.ids), run.bytes);
+    outcome.catch(() => undefined); // raised when its turn comes
+    queue.push(outcome);
+  };
+  try {
+    while (next < runs.length && queue.length < threads * RUNS_PER_WORKER) submit();
+    for (const run of runs) {
+      const { status, sizes, messages } = await queue.shift()!;
+      if (next < runs.length) submit();
+      ctx.checkAborted();
+      let message = 0;
+      for (let i = 0; i < run.offsets.length; i++) {
+        const id = run.ids.subarray(32 * i, 32 * i + 32);
+        seen += 1;
+        progress.show();
+        if (status[i] === OBJECT_UNREADABLE) {
+          order.unreadable(Buffer.from(id), messages[message++]!, true);
+          continue;
+        }
+        const error = status[i] === OBJECT_CORRUPTED ? messages[message++]! : null;
+        order.opened({ id: error === null ? id : Buffer.from(id), done: true, error }, sizes[i]!);
+      }
+      order.pump();
+    }
+    order.end();
+    order.pump();
+  } finally {
+    await pool.close();
+  }
+  return seen;
+}
+
+/** Objects read here (one pass over local segments, or pipelined requests) and opened by a verifier. */
+async function verifyStream(ctx: CheckContext, options: VerifyDataOptions, total: number, order: VerifyReportOrder, progress: PercentProgress): Promise<number> {
+  const verifier = createVerifier(ctx.codec, options.workers, total, options.objectsPerWorker);
+  let seen = 0;
   // Opened at once at most: several batches per worker (a worker waiting for its next batch is
   // time lost), and a bounded number of bytes.
   const window = Math.max(8, options.workers * 512);
@@ -82,7 +176,7 @@ export async function verifyData(ctx: CheckContext, options: VerifyDataOptions):
     inFlightBytes -= oldest.bytes;
   };
   try {
-    for await (const read of allObjects(repository)) {
+    for await (const read of allObjects(ctx.repository)) {
       if ((seen & 1023) === 0) ctx.checkAborted();
       seen += 1;
       progress.show();
@@ -114,10 +208,7 @@ export async function verifyData(ctx: CheckContext, options: VerifyDataOptions):
   } finally {
     await verifier.close();
   }
-  progress.finish();
-  if (seen !== total) ctx.report({ kind: 'object-count-mismatch', index: total, segments: seen });
-  if (defects.length > 0) await handleDefects(ctx, defects);
-  ctx.report({ kind: 'verify-finished', verified: seen, errors });
+  return seen;
 }
 
 /**

@@ -93,6 +93,17 @@ export class SwitchingVerifier implements ObjectVerifier {
 }
 
 /**
+ * Threads worth starting for `objects` objects of about `bytes` bytes in all (1: open them inline):
+ * up to `workers` for many objects, all of them for few but big ones.
+ */
+export function verifyThreads(workers: number, objects: number, bytes: number, perWorker = OBJECTS_PER_WORKER): number {
+  if (workers < 2) return 1;
+  const useful = Math.min(workers, perWorker > 0 ? Math.floor(objects / perWorker) : workers);
+  if (useful >= 2) return useful;
+  return bytes > INLINE_BYTES ? workers : 1;
+}
+
+/**
  * Inline on a single core; up to `workers` threads for many objects; for few objects inline, until
  * they turn out to be big.
  */

@@ -107,11 +107,17 @@ async function check(ctx: CommandContext, args: CheckArgs, repository: Repositor
     ctx.logger.error('--max-duration needs --repository-only');
     return EXIT_ERROR;
   }
+  const workers = args.workers ?? (await import('../../archive/create/chunk-pool.js')).defaultWorkerCount(ctx.env);
+  // Where the workers will read the segments themselves (a local repository, no repair), they load
+  // while the repository is checked.
+  if (args.verifyData && !args.repair && !args.archivesOnly && workers > 1 && repository.objectLayout !== undefined) {
+    (await import('../../archive/check/segment-verify-pool.js')).warmUpVerifyWorkers(workers);
+  }
   if (!args.archivesOnly && !(await checkRepositoryPart(ctx, repository, args))) return EXIT_WARNING;
   if (args.repoOnly) return EXIT_SUCCESS;
   const location = args.location;
   const archiveLog = ctx.getLogger('borg.archive');
-  const [{ checkArchives }, { defaultWorkerCount }] = await Promise.all([import('../../archive/check/index.js'), import('../../archive/create/chunk-pool.js')]);
+  const { checkArchives } = await import('../../archive/check/index.js');
   const result = await checkArchives(repository, {
     repair: args.repair,
     verifyData: args.verifyData,
@@ -124,7 +130,7 @@ async function check(ctx: CommandContext, args: CheckArgs, repository: Repositor
       passphrase: access.passphrase,
     },
     ignoreInvalidArchiveTam: (ctx.env['BORG_WORKAROUNDS'] ?? '').split(',').includes('ignore_invalid_archive_tam'),
-    workers: args.workers ?? defaultWorkerCount(ctx.env),
+    workers,
     progress: ctx.progress,
     signal: ctx.signal,
     onFinding: (finding) => {
