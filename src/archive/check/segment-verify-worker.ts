@@ -18,9 +18,9 @@ const port = parentPort;
 if (!port) throw new Error('segment-verify-worker must run in a worker thread');
 
 /** Bytes read at a time: a job's run of objects usually takes one or two reads. */
-const READ_SIZE = 4 << 20;
+const READ_SIZE = 2 << 20;
 /** Each opening leaves dead buffers outside the JS heap: a minor collection now and then keeps RSS low. */
-const COLLECT_BYTES = 4 << 20;
+const COLLECT_BYTES = 2 << 20;
 setFlagsFromString('--expose-gc');
 const collectGarbage = runInNewContext('gc') as (options: { type: 'minor' }) => void;
 
