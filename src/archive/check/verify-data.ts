@@ -1,9 +1,10 @@
 // `check --verify-data` (spec §5.7): every object is read in on-disk order (a local repository reads
 // each segment front to back once; a remote one pipelines the reads) and opened — MAC, decryption,
 // decompression, id re-hashed — on all cores, far ahead of the reports, which keep their fixed order
-// (verify-order.ts). Damaged objects are reported by id; with --repair those that fail a second read
-// too are deleted, so that the archive walk that follows sees them as missing and substitutes or
-// drops what they held.
+// (verify-order.ts). After a clean repository check in the same session the worker threads read the
+// local segment files themselves, this thread only saying where the objects lie. Damaged objects are
+// reported by id; with --repair those that fail a second read too are deleted, so that the archive
+// walk that follows sees them as missing and substitutes or drops what they held.
 import { IntegrityError } from '../../errors.js';
 import { PercentProgress, SILENT_PROGRESS } from '../../progress.js';
 import type { Repository, SegmentLayout } from '../../repository/repository.js';
