@@ -9,6 +9,7 @@ import {
 } from './segment-format.js';
 import type { SegmentPaths } from './segment-paths.js';
 import { SegmentWindow, type ReadInto } from './segment-window.js';
+import { dropPageCache } from '../platform/page-cache.js';
 
 const FD_CAPACITY = 90;
 const FD_MAX_AGE_MS = 4 * 60 * 1000;
@@ -81,6 +82,8 @@ export class SegmentReader {
     const c = this.fds.get(segment);
     if (!c) return;
     this.fds.delete(segment);
+    // Done with it for now: borg, too, drops a segment's pages when it closes it.
+    dropPageCache(c.fh.fd);
     await c.fh.close();
   }
 

@@ -4,6 +4,7 @@
 // segment advances it by one.
 import { existsSync, mkdirSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
+import { dropPageCache } from '../platform/page-cache.js';
 import { syncDir } from '../platform/save-file.js';
 import {
   COMMIT_ENTRY, MAGIC, MAGIC_LEN, MANIFEST_ID, PUT_HEADER_SIZE, encodeDelete, encodePut, putHeader, rememberedPutHeader,
@@ -165,6 +166,8 @@ export class SegmentWriter {
     if (!this.fh) return;
     await this.flush();
     await this.fh.datasync();
+    // Durable now: the pages need not stay cached (borg gives the same advice).
+    dropPageCache(this.fh.fd);
   }
 
   /** Makes the open segment durable and closes it; the next write starts the following number. */

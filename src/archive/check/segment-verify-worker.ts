@@ -11,6 +11,7 @@ import { Compressor, parseCompressionSpec } from '../../compress/index.js';
 import { Key, type KeyMaterial } from '../../crypto/index.js';
 import { ObjectCodec } from '../../crypto/object-codec.js';
 import { IntegrityError } from '../../errors.js';
+import { dropPageCache } from '../../platform/page-cache.js';
 import { describePosition, HEADER_SIZE, parseHeader, PUT_HEADER_SIZE, TAG_PUT } from '../../repository/segment-format.js';
 import { OBJECT_CORRUPTED, OBJECT_OK, OBJECT_UNREADABLE, type FromVerifyWorker, type RangeJob, type ToVerifyWorker } from './segment-verify-protocol.js';
 
@@ -110,6 +111,8 @@ function verifyRange(job: RangeJob): FromVerifyWorker {
         collectGarbage({ type: 'minor' });
       }
     }
+    // As borg drops a segment's pages once read (whole folios only: those inside the run).
+    if (count > 0) dropPageCache(fd, job.offsets[0]!, job.offsets[count - 1]! + sizes[count - 1]! + PUT_HEADER_SIZE - job.offsets[0]!);
   } finally {
     closeSync(fd);
   }

@@ -5,6 +5,7 @@
 // thread, the single writer (DESIGN.md, "Performance plan").
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { seekData, seekHole } from '../../platform/native.js';
+import { dropPageCache } from '../../platform/page-cache.js';
 import { BuzhashChunker, createChunker, type Chunker, type ChunkerParams } from '../../chunker/index.js';
 import { Compressor, parseCompressionSpec } from '../../compress/index.js';
 import { Key, type KeyMaterial, type KeyMode } from '../../crypto/index.js';
@@ -84,6 +85,41 @@ export class FileChangedError extends Error {
 }
 
 const DEFAULT_READ_SIZE = 1 << 20;
+
+const PAGE = 4096;
+/** The page cache of a file being read is dropped every this many bytes (and at the end). */
+const DROP_EVERY = 8 << 20;
+
+/**
+ * Drops the page cache of what a read has consumed, as borg's chunker does (platform/page-cache.ts).
+ * The kernel drops only whole page-cache folios (which can be megabytes), so the advice always
+ * covers everything consumed since `from`.
+ */
+class ReadCacheDropper {
+  #advisedTo: number;
+
+  /** `from`: where dropping starts; `to`: where it must stop (a split part leaves the rest to its neighbour). */
+  constructor(private readonly fd: number, private readonly from: number, private readonly to = Infinity) {
+    this.#advisedTo = from;
+  }
+
+  /** Reading has reached `end`. */
+  read(end: number): void {
+    if (end - this.#advisedTo >= DROP_EVERY) this.#advise(end, false);
+  }
+
+  /** Reading stopped at `end` (`eof`: the end of the file). */
+  finish(end: number, eof: boolean): void {
+    this.#advise(end, eof && this.to === Infinity);
+  }
+
+  #advise(end: number, toEof: boolean): void {
+    const start = Math.ceil(this.from / PAGE) * PAGE;
+    const stop = Math.floor(Math.min(end, this.to) / PAGE) * PAGE;
+    this.#advisedTo = end;
+    if (toEof || stop > start) dropPageCache(this.fd, start, toEof ? 0 : stop - start);
+  }
+}
 
 export class ChunkProcessor {
   readonly #key: Key;
@@ -221,6 +257,11 @@ export class ChunkProcessor {
       // The buzhash chunker is read into directly and hands out views: its chunks are sealed or
       // hashed before the next read, so neither the input nor the chunks are copied.
       const direct = this.#chunker instanceof BuzhashChunker ? this.#chunker : null;
+      let readAt = range?.start ?? 0;
+      // A split part leaves its first look-ahead's worth cached: the part before reads it last.
+      const dropper = options.special ? null : range === null
+        ? new ReadCacheDropper(fd, 0)
+        : new ReadCacheDropper(fd, range.start + (range.start > 0 ? range.lookahead * this.#maxChunk : 0), range.end ?? Infinity);
       try {
         for (;;) {
           const space = direct ? direct.inputSpace(this.#readBuffer.length) : this.#readBuffer;
@@ -229,6 +270,8 @@ export class ChunkProcessor {
             eof = true;
             break;
           }
+          readAt += n;
+          dropper?.read(readAt);
           if (position !== null) position += n;
           const { batch, stop } = take(direct ? direct.commitViews(n) : this.#chunker.update(space.subarray(0, n)));
           if (batch.length) yield batch;
@@ -243,6 +286,7 @@ export class ChunkProcessor {
         this.#chunker.final(); // reset for the next file
         throw e;
       }
+      dropper?.finish(readAt, eof);
       return { size, ctimeAfter: fstatSync(fd, { bigint: true }).ctimeNs, truncated, eof: eof && !truncated };
     } finally {
       closeSync(fd);
@@ -255,6 +299,7 @@ export class ChunkProcessor {
    */
   *#rangeChunks(fd: number, map: FileRange[], ivs: IvSource): Generator<ProcessedChunk[], { size: number; truncated: boolean }> {
     const blockSize = this.#sparseBlocks!.blockSize;
+    const dropper = new ReadCacheDropper(fd, 0);
     let size = 0;
     let pending: Buffer[] = [];
     let pendingBytes = 0;
@@ -270,6 +315,7 @@ export class ChunkProcessor {
             if (n === 0) break;
             got += n;
           }
+          dropper.read(offset + got);
           if (got < wanted) block = block.subarray(0, got);
         } else {
           block = Buffer.alloc(wanted);
@@ -288,9 +334,13 @@ export class ChunkProcessor {
           if (sealed.length) yield sealed;
           if (exhausted) return { size, truncated: true };
         }
-        if (eof) return { size, truncated: false };
+        if (eof) {
+          dropper.finish(offset, true);
+          return { size, truncated: false };
+        }
       }
     }
+    dropper.finish(Infinity, true);
     const { sealed, exhausted } = this.#seal(pending, ivs);
     for (const c of sealed) size += c.size;
     if (sealed.length) yield sealed;
