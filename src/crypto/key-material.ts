@@ -17,6 +17,15 @@ export interface KeyMaterial {
   tamRequired: boolean;
 }
 
+/**
+ * Key material as it arrives in a worker thread: structured cloning turns its Buffers into plain
+ * Uint8Arrays, which get their Buffer methods back here.
+ */
+export function reviveKeyMaterial(m: KeyMaterial): KeyMaterial {
+  const asBuffer = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+  return { ...m, encKey: asBuffer(m.encKey), encHmacKey: asBuffer(m.encHmacKey), idKey: asBuffer(m.idKey), repositoryId: asBuffer(m.repositoryId) };
+}
+
 /** PBKDF2 rounds of the legacy passphrase mode; fixed forever by that format. */
 export const LEGACY_PASSPHRASE_ITERATIONS = 100000;
 

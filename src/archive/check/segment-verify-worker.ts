@@ -8,7 +8,9 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parentPort } from 'node:worker_threads';
 import { Compressor, parseCompressionSpec } from '../../compress/index.js';
-import { Key, type KeyMaterial } from '../../crypto/index.js';
+import { Key } from '../../crypto/index.js';
+import { reviveKeyMaterial } from '../../crypto/key-material.js';
+import { asBuffer } from '../../format/bytes.js';
 import { ObjectCodec } from '../../crypto/object-codec.js';
 import { IntegrityError } from '../../errors.js';
 import { dropPageCache } from '../../platform/page-cache.js';
@@ -30,14 +32,6 @@ const NO_IVS = {
     throw new Error('The verify worker only reads objects');
   },
 };
-
-function asBuffer(u: Uint8Array): Buffer {
-  return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
-}
-
-function reviveMaterial(m: KeyMaterial): KeyMaterial {
-  return { ...m, encKey: asBuffer(m.encKey), encHmacKey: asBuffer(m.encHmacKey), idKey: asBuffer(m.idKey), repositoryId: asBuffer(m.repositoryId) };
-}
 
 /** Positional reads of one file through a reused buffer. */
 class RangeReader {
@@ -121,7 +115,7 @@ function verifyRange(job: RangeJob): FromVerifyWorker {
 
 port.on('message', (msg: ToVerifyWorker) => {
   if (msg.type === 'init') {
-    const key = Key.fromMaterial(msg.mode, reviveMaterial(msg.material));
+    const key = Key.fromMaterial(msg.mode, reviveKeyMaterial(msg.material));
     codec = new ObjectCodec(key, new Compressor(parseCompressionSpec('lz4')), key.encrypted ? NO_IVS : null);
     return;
   }

@@ -2,7 +2,8 @@
 // results back in batches (a message per file would dominate for small files).
 import { parentPort } from 'node:worker_threads';
 import { IvCounter } from '../../crypto/nonces.js';
-import type { KeyMaterial } from '../../crypto/index.js';
+import { reviveKeyMaterial } from '../../crypto/key-material.js';
+import { asBuffer } from '../../format/bytes.js';
 import { ChunkProcessor, type ProcessedChunk } from './chunk-processor.js';
 import { decodeJobs, ResultPacker, type FileJobMessage, type ToWorker } from './chunk-worker-protocol.js';
 import { SharedChunkLookup } from './shared-chunk-lookup.js';
@@ -21,15 +22,6 @@ interface ProcessorSetupState {
   credits: Int32Array;
   index: number;
   limit: number;
-}
-
-function asBuffer(u: Uint8Array): Buffer {
-  return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
-}
-
-/** Structured cloning turns Buffers into Uint8Arrays: give the key its Buffers back. */
-function reviveMaterial(m: KeyMaterial): KeyMaterial {
-  return { ...m, encKey: asBuffer(m.encKey), encHmacKey: asBuffer(m.encHmacKey), idKey: asBuffer(m.idKey), repositoryId: asBuffer(m.repositoryId) };
 }
 
 /** Results waiting to be sent, packed (chunk-worker-protocol.ts). */
@@ -98,7 +90,7 @@ port.on('message', (msg: ToWorker) => {
     case 'init': {
       lookup = msg.table ? new SharedChunkLookup(msg.table) : null;
       processor = {
-        processor: new ChunkProcessor({ ...msg.setup, material: reviveMaterial(msg.setup.material) }, (id) => lookup?.has(id) ?? false),
+        processor: new ChunkProcessor({ ...msg.setup, material: reviveKeyMaterial(msg.setup.material) }, (id) => lookup?.has(id) ?? false),
         credits: new Int32Array(msg.credits), index: msg.index, limit: msg.creditLimit,
       };
       return;
