@@ -14,7 +14,8 @@
         "native/buzhash.c",
         "native/fuse.c",
         "native/file-job.c",
-        "native/crypto.c"
+        "native/crypto.c",
+        "native/dir-scan.c"
       ],
       "defines": ["NAPI_VERSION=8", "_GNU_SOURCE", "_FILE_OFFSET_BITS=64"],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter"]

@@ -53,6 +53,7 @@ int register_buzhash(napi_env env, napi_value exports);
 int register_fuse(napi_env env, napi_value exports);
 int register_file_job(napi_env env, napi_value exports);
 int register_crypto(napi_env env, napi_value exports);
+int register_dir_scan(napi_env env, napi_value exports);
 
 int set_function(napi_env env, napi_value obj, const char *name, napi_callback cb);
 int set_constant(napi_env env, napi_value obj, const char *name, double value);

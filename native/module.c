@@ -29,7 +29,7 @@ static napi_value init(napi_env env, napi_value exports) {
       register_users(env, exports) != 0 || register_sparse(env, exports) != 0 ||
       register_buzhash(env, exports) != 0 || register_fuse(env, exports) != 0 ||
       register_file_job(env, exports) != 0 ||
-      register_crypto(env, exports) != 0)
+      register_crypto(env, exports) != 0 || register_dir_scan(env, exports) != 0)
     return NULL;
   return exports;
 }

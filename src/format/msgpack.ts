@@ -389,7 +389,7 @@ export interface EncodeOptions {
   sortKeys?: boolean;
 }
 
-class Encoder {
+export class Encoder {
   private buf: Buffer;
   private view: DataView;
   pos = 0;

@@ -23,6 +23,7 @@ export interface SystemError extends Error {
 interface Addon {
   lutimesNs(path: Uint8Array, atimeNs: bigint | null, mtimeNs: bigint | null): void;
   futimesNs(fd: number, atimeNs: bigint | null, mtimeNs: bigint | null): void;
+  scanDir(path: Uint8Array, wantFlags: boolean, wantXattrs: boolean): Promise<Buffer>;
   writeNewFile(path: Uint8Array, buffers: Uint8Array[], mode: number, uid: number, gid: number, atimeNs: bigint, mtimeNs: bigint): Promise<void>;
   mknod(path: Uint8Array, mode: number, rdev: number | bigint): void;
   mkfifo(path: Uint8Array, mode: number): void;
@@ -144,6 +145,17 @@ export function futimesNs(fd: number, atimeNs: bigint | null, mtimeNs: bigint | 
  */
 export function writeNewFile(path: PathArg, buffers: Uint8Array[], mode: number, uid: number, gid: number, atimeNs: bigint, mtimeNs: bigint): Promise<void> {
   const pending = call(path, (a) => a.writeNewFile(bytes(path), buffers, mode, uid, gid, atimeNs, mtimeNs));
+  return pending.catch((e: unknown) => {
+    throw systemError(e, path);
+  });
+}
+
+/**
+ * One directory's names and per-entry statx / flags / xattr-presence records, read on libuv's thread
+ * pool (layout in native/dir-scan.c; parsed by dir-scan.ts). Fails like opendir/readdir.
+ */
+export function scanDirRecords(path: PathArg, wantFlags: boolean, wantXattrs: boolean): Promise<Buffer> {
+  const pending = call(path, (a) => a.scanDir(bytes(path), wantFlags, wantXattrs));
   return pending.catch((e: unknown) => {
     throw systemError(e, path);
   });

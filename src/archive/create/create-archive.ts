@@ -61,7 +61,7 @@ async function backUpInputs(options: CreateOptions, handler: ObjectHandler, walk
 }
 
 function newWalker(handler: ObjectHandler, options: CreateOptions): Walker {
-  const walker = new Walker(handler, options, options.cwd);
+  const walker = new Walker(handler, options, options.cwd, !(options.noxattrs && options.noacls));
   for (const path of options.skipPaths) walker.skip(path);
   return walker;
 }

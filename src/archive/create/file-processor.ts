@@ -2,10 +2,11 @@
 // file is read at all; if so, the chunk pool reads, chunks and seals it (in a worker, or inline
 // with one worker) and this class stores the chunks in file order, completes the item, or gives
 // everything back when reading fails.
-import { closeSync, constants, openSync, readSync, type BigIntStats } from 'node:fs';
+import { closeSync, constants, openSync, readSync } from 'node:fs';
 import { filesCachePathHash } from '../../cache/files-cache.js';
 import type { IvCounter } from '../../crypto/nonces.js';
 import type { WarningRecord } from '../../progress.js';
+import type { StatInfo } from '../../platform/dir-scan.js';
 import type { ChunkRef, Item } from '../item.js';
 import { S_IFREG } from '../item.js';
 import { BackupError, backupOSError, osErrorText, BackupOSError } from './backup-errors.js';
@@ -24,7 +25,7 @@ export interface FileJob {
   /** The last path element, which borg's OS error messages name. */
   name: string;
   /** lstat from the walk (the target's stat when following a symlink to a special file). */
-  st: BigIntStats;
+  st: StatInfo;
   /** A device or fifo read with --read-special. */
   special: boolean;
   follow: boolean;
@@ -66,7 +67,7 @@ export class FileProcessor {
    * (its chunks referenced, nothing read) or a file to read. Returns null: its status letters are
    * part of its queue entry.
    */
-  async process(path: string, fsPath: string | Buffer, name: string, st: BigIntStats, special: boolean, follow: boolean): Promise<null> {
+  async process(path: string, fsPath: string | Buffer, name: string, st: StatInfo, special: boolean, follow: boolean): Promise<null> {
     const run = this.run;
     const item: Item = { path: safePath(path), mode: 0, mtime: 0n };
     const entry = new QueueEntry(item, false);
@@ -76,7 +77,7 @@ export class FileProcessor {
     run.metadata.simpleAttrs(st, item);
     if (special) item.mode = S_IFREG | (item.mode & 0o7777);
     const group = hardlinked ? run.hardlinks.get(st.dev, st.ino) : undefined;
-    run.metadata.extAttrs(fsPath, Number(st.mode), item, (m) => run.warnText(m), path);
+    run.metadata.extAttrs(fsPath, st, item, (m) => run.warnText(m), path);
     if (group !== undefined) {
       // A slave: no content of its own; `source` is filled in when it is stored.
       entry.slaveOf = group;

@@ -2,7 +2,7 @@
 // FilesystemObjectProcessors): directories, symlinks, fifos and devices are stored from their
 // metadata at once; regular files (and, with --read-special, devices and fifos) go to the file
 // processor; sockets are skipped. The dry-run handler decides nothing and stores nothing.
-import { readlinkSync, statSync, type BigIntStats } from 'node:fs';
+import { readlinkSync, statSync } from 'node:fs';
 import { decodeFsBytes } from '../../format/surrogate-escape.js';
 import type { Item } from '../item.js';
 import { backupIo } from './backup-errors.js';
@@ -11,6 +11,7 @@ import { safePath } from './file-processor.js';
 import { hardlinkable } from './hardlinks.js';
 import { QueueEntry } from './item-queue.js';
 import type { WarningRecord } from '../../progress.js';
+import type { StatInfo } from '../../platform/dir-scan.js';
 
 const S_IFMT = 0o170000;
 const S_IFSOCK = 0o140000;
@@ -27,9 +28,9 @@ export interface ObjectHandler {
    * Stores a non-directory (borg's _process_any); returns the status to print after it, or null
    * (skipped sockets, or files whose status is printed with their queue entry).
    */
-  processAny(path: string, fsPath: string | Buffer, name: string, st: BigIntStats): Promise<string | null>;
+  processAny(path: string, fsPath: string | Buffer, name: string, st: StatInfo): Promise<string | null>;
   /** Stores a directory's own item; returns its status. */
-  processDir(path: string, fsPath: string | Buffer, st: BigIntStats): string;
+  processDir(path: string, fsPath: string | Buffer, st: StatInfo): string;
   /** A status line (`--list`) in walk order. */
   line(status: string, path: string): void;
   warning(record: WarningRecord): void;
@@ -37,7 +38,7 @@ export interface ObjectHandler {
   ready(): Promise<boolean>;
 }
 
-function type(st: BigIntStats): number {
+function type(st: StatInfo): number {
   return Number(st.mode) & S_IFMT;
 }
 
@@ -50,7 +51,7 @@ function isSpecial(mode: number): boolean {
 export class FsObjects implements ObjectHandler {
   constructor(private readonly run: CreateRun) {}
 
-  async processAny(path: string, fsPath: string | Buffer, name: string, st: BigIntStats): Promise<string | null> {
+  async processAny(path: string, fsPath: string | Buffer, name: string, st: StatInfo): Promise<string | null> {
     const run = this.run;
     const readSpecial = run.options.readSpecial;
     switch (type(st)) {
@@ -60,7 +61,7 @@ export class FsObjects implements ObjectHandler {
         return this.processDir(path, fsPath, st);
       case S_IFLNK: {
         if (readSpecial) {
-          let target: BigIntStats | null = null;
+          let target: StatInfo | null = null;
           try {
             target = statSync(fsPath, { bigint: true });
           } catch {
@@ -87,12 +88,12 @@ export class FsObjects implements ObjectHandler {
     }
   }
 
-  processDir(path: string, fsPath: string | Buffer, st: BigIntStats): string {
+  processDir(path: string, fsPath: string | Buffer, st: StatInfo): string {
     this.#store(path, fsPath, st);
     return 'd';
   }
 
-  #symlink(path: string, fsPath: string | Buffer, st: BigIntStats): string {
+  #symlink(path: string, fsPath: string | Buffer, st: StatInfo): string {
     const target = backupIo('readlink', undefined, () => readlinkSync(fsPath, { encoding: 'buffer' }));
     this.#store(path, fsPath, st, (item) => {
       item.source = decodeFsBytes(target);
@@ -101,7 +102,7 @@ export class FsObjects implements ObjectHandler {
   }
 
   /** Fifos and devices: metadata (and rdev) only; hard links among them are kept. */
-  #special(path: string, fsPath: string | Buffer, st: BigIntStats, status: string): string {
+  #special(path: string, fsPath: string | Buffer, st: StatInfo, status: string): string {
     const run = this.run;
     const hardlinked = hardlinkable(Number(st.mode)) && st.nlink > 1n;
     const group = hardlinked ? run.hardlinks.get(st.dev, st.ino) : undefined;
@@ -116,12 +117,12 @@ export class FsObjects implements ObjectHandler {
   }
 
   /** Builds and queues an item from the object's metadata. */
-  #store(path: string, fsPath: string | Buffer, st: BigIntStats, fill?: (item: Item) => void): Item {
+  #store(path: string, fsPath: string | Buffer, st: StatInfo, fill?: (item: Item) => void): Item {
     const run = this.run;
     const item: Item = { path: safePath(path), mode: 0, mtime: 0n };
     fill?.(item);
     run.metadata.simpleAttrs(st, item);
-    run.metadata.extAttrs(fsPath, Number(st.mode), item, (m) => run.warnText(m), path);
+    run.metadata.extAttrs(fsPath, st, item, (m) => run.warnText(m), path);
     run.push(new QueueEntry(item, true));
     run.progress.show(run.stats.files, path);
     return item;

@@ -9,20 +9,26 @@
 // stored, and its final save counts them in one that is thrown away (see create-stats.ts). To
 // report the same sizes as borg, chunks are stored at the same moments as borg stores them.
 import { createChunker, ITEMS_CHUNKER_PARAMS, type Chunker } from '../../chunker/index.js';
-import { encode } from '../../format/msgpack.js';
+import { Encoder } from '../../format/msgpack.js';
 import type { Statistics } from '../../cache/cache-stats.js';
-import { itemToMsg, type ChunkRef, type Item } from '../item.js';
+import type { ChunkRef, Item } from '../item.js';
+import { packItem } from '../item-pack.js';
 
 /** Stores one chunk of data in the repository, counted in `stats`. */
 export type StoreChunk = (data: Buffer, stats: Statistics) => Promise<ChunkRef>;
 
 const BUFFER_SIZE = 8 * 1024 * 1024;
 
+/** Room for a full buffer and the item that overfills it, mostly without growing. */
+function newEncoder(): Encoder {
+  return new Encoder(true, BUFFER_SIZE + 64 * 1024);
+}
+
 export class ItemBuffer {
   readonly #chunker: Chunker;
   readonly #refs: ChunkRef[] = [];
-  #pending: Buffer[] = [];
-  #pendingBytes = 0;
+  /** The items packed since the last cut (a fresh encoder after each: chunks are views into it). */
+  #pending = newEncoder();
   /** Bytes given to the chunker that it has not returned as chunks yet (borg's carried-over piece). */
   #held = 0;
 
@@ -37,10 +43,14 @@ export class ItemBuffer {
 
   /** Appends an item; when the buffer is full, stores its complete chunks counted in `stats`. */
   async add(item: Item, stats: Statistics): Promise<void> {
-    const packed = encode(itemToMsg(item), { sortKeys: true });
-    this.#pending.push(packed);
-    this.#pendingBytes += packed.length;
-    if (this.#held + this.#pendingBytes > BUFFER_SIZE) await this.#cut(false, stats);
+    const start = this.#pending.pos;
+    try {
+      packItem(this.#pending, item);
+    } catch (e) {
+      this.#pending.pos = start; // nothing of an item that cannot be packed
+      throw e;
+    }
+    if (this.#held + this.#pending.pos > BUFFER_SIZE) await this.#cut(false, stats);
   }
 
   /** Stores the whole buffer (the last chunk too), counted in `stats` (borg's flush(flush=True)). */
@@ -49,9 +59,8 @@ export class ItemBuffer {
   }
 
   async #cut(final: boolean, stats: Statistics): Promise<void> {
-    const data = this.#pending.length === 1 ? this.#pending[0]! : Buffer.concat(this.#pending);
-    this.#pending = [];
-    this.#pendingBytes = 0;
+    const data = this.#pending.result();
+    this.#pending = newEncoder();
     const chunks = data.length ? this.#chunker.update(data) : [];
     if (final) chunks.push(...this.#chunker.final());
     this.#held += data.length;

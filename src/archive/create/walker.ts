@@ -4,26 +4,32 @@
 // systems are not entered with --one-file-system, and the cache and repository directories are
 // skipped. A directory's item comes before its contents, which are visited in inode order (faster
 // on spinning disks, and the order borg's archives have); its status line comes after them.
-import { closeSync, constants, existsSync, fstatSync, lstatSync, opendirSync, openSync, readSync, statSync, type BigIntStats } from 'node:fs';
-import { readBsdFlags, UF_NODUMP } from '../../platform/bsd-flags.js';
+// Directory listings (names, lstat, flags and whether there are xattrs) come from native scans
+// run ahead of the walk on the thread pool (dir-prefetch.ts), so storing an unchanged file costs
+// no system call here.
+import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readSync, statSync } from 'node:fs';
+import { UF_NODUMP } from '../../platform/bsd-flags.js';
+import type { ScannedEntry, StatInfo } from '../../platform/dir-scan.js';
 import { decodeFsBytes, fsPath } from '../../format/surrogate-escape.js';
 import { normpath } from '../../remote/location.js';
 import { PatternMatcher } from '../patterns/index.js';
 import { BackupError, backupIo, backupOSError, isBackupProblem } from './backup-errors.js';
 import type { FilterOptions } from './create-options.js';
+import { DirPrefetch } from './dir-prefetch.js';
 import { problemWarning } from './file-processor.js';
 import type { ObjectHandler } from './fs-objects.js';
+import { bsdFlagsOf } from './metadata.js';
 
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
 const CACHE_TAG_NAME = 'CACHEDIR.TAG';
 const CACHE_TAG_CONTENTS = Buffer.from('Signature: 8a477f597d28d172789f06886806bc55');
 
-function isDir(st: BigIntStats): boolean {
+function isDir(st: StatInfo): boolean {
   return (Number(st.mode) & S_IFMT) === S_IFDIR;
 }
 
-function inodeKey(st: BigIntStats): string {
+function inodeKey(st: StatInfo): string {
   return `${st.dev}:${st.ino}`;
 }
 
@@ -51,36 +57,15 @@ function basename(path: string): string {
 
 interface DirEntry {
   name: string;
-  st: BigIntStats | null;
-}
-
-/** The names in a directory, in the order the file system lists them (readdirSync sorts them). */
-function readdirRaw(path: string | Buffer): Buffer[] {
-  // node:fs types omit it, but opendir takes the 'buffer' encoding like readdir (exact name bytes).
-  const dir = opendirSync(path, { encoding: 'buffer' as BufferEncoding, bufferSize: 256 });
-  const names: Buffer[] = [];
-  try {
-    for (let entry = dir.readSync(); entry !== null; entry = dir.readSync()) names.push(entry.name as unknown as Buffer);
-  } finally {
-    dir.closeSync();
-  }
-  return names;
+  st: StatInfo | null;
 }
 
 /**
  * A directory's entries sorted by inode number; entries that cannot be stat'ed go last, by name.
  * Hard links in one directory share an inode: they keep the file system's order, as in borg.
  */
-export function scandirInorder(absPath: string): DirEntry[] {
-  const names = readdirRaw(fsPath(absPath));
-  const entries = names.map((raw): DirEntry => {
-    const name = decodeFsBytes(raw);
-    try {
-      return { name, st: lstatSync(fsPath(join(absPath, name)), { bigint: true }) };
-    } catch {
-      return { name, st: null };
-    }
-  });
+function inorder(scanned: readonly ScannedEntry[]): DirEntry[] {
+  const entries = scanned.map((e): DirEntry => ({ name: decodeFsBytes(e.name), st: e.st }));
   return entries.sort((a, b) => {
     if (a.st !== null && b.st !== null) return a.st.ino < b.st.ino ? -1 : a.st.ino > b.st.ino ? 1 : 0;
     if (a.st !== null) return -1;
@@ -111,10 +96,18 @@ export class Walker {
   readonly #matcher = new PatternMatcher(true);
   /** Objects never stored (cache dir, repository), and roots already walked. */
   readonly #skip = new Set<string>();
+  /** Their inode numbers: a cheap first test, run for every entry. */
+  readonly #skipInos = new Set<bigint>();
 
-  /** Relative paths are relative to `cwd`. */
-  constructor(private readonly handler: ObjectHandler, private readonly options: FilterOptions, private readonly cwd: string) {
+  readonly #prefetch: DirPrefetch;
+
+  /**
+   * Relative paths are relative to `cwd`. `readsXattrs`: whether items get xattrs or ACLs (the
+   * directory scans then note which entries have none).
+   */
+  constructor(private readonly handler: ObjectHandler, private readonly options: FilterOptions, private readonly cwd: string, readsXattrs = true) {
     this.#matcher.addInclExcl(options.patterns);
+    this.#prefetch = new DirPrefetch(true, readsXattrs);
   }
 
   #abs(path: string): string {
@@ -124,17 +117,26 @@ export class Walker {
   /** Never stores `path` (nor anything below it); ignored if it does not exist. */
   skip(path: string): void {
     try {
-      this.#skip.add(inodeKey(statSync(fsPath(this.#abs(path)), { bigint: true })));
+      this.#skipObject(statSync(fsPath(this.#abs(path)), { bigint: true }));
     } catch {
       // nothing there, nothing to skip
     }
+  }
+
+  #skipObject(st: StatInfo): void {
+    this.#skip.add(inodeKey(st));
+    this.#skipInos.add(st.ino);
+  }
+
+  #skipped(st: StatInfo): boolean {
+    return this.#skipInos.has(st.ino) && this.#skip.has(inodeKey(st));
   }
 
   /** Walks one root (a PATH argument). */
   async walkRoot(root: string): Promise<void> {
     const path = normpath(root);
     const name = basename(path) || path;
-    let st: BigIntStats;
+    let st: StatInfo;
     try {
       st = lstatSync(fsPath(this.#abs(path)), { bigint: true });
     } catch (e) {
@@ -143,10 +145,10 @@ export class Walker {
     }
     await this.#walk(path, name, st, this.options.oneFileSystem ? st.dev : null);
     // Walked once is enough, even if the root is given again.
-    this.#skip.add(inodeKey(st));
+    this.#skipObject(st);
   }
 
-  async #walk(path: string, name: string, known: BigIntStats | null, restrictDev: bigint | null): Promise<void> {
+  async #walk(path: string, name: string, known: StatInfo | null, restrictDev: bigint | null): Promise<void> {
     const handler = this.handler;
     if (!(await handler.ready())) return;
     const abs = this.#abs(path);
@@ -154,7 +156,7 @@ export class Walker {
     let status: string | null = null;
     let recurseExcludedDir = false;
     try {
-      let st: BigIntStats;
+      let st: StatInfo;
       if (this.#matcher.match(path)) {
         st = known ?? backupIo('stat', name, () => lstatSync(fs, { bigint: true }));
       } else {
@@ -165,11 +167,11 @@ export class Walker {
         st = known ?? backupIo('stat', name, () => lstatSync(fs, { bigint: true }));
         if (!isDir(st)) return;
       }
-      if (this.#skip.has(inodeKey(st))) return;
+      if (this.#skipped(st)) return;
       // A mount point of another file system is stored, but not entered.
       const recurse = restrictDev === null || st.dev === restrictDev;
       if (this.options.excludeNodump) {
-        const flags = backupIo('flags', undefined, () => readBsdFlags(fs, Number(st.mode)));
+        const flags = backupIo('flags', undefined, () => bsdFlagsOf(fs, st));
         if (flags & UF_NODUMP) {
           handler.line('x', path);
           return;
@@ -194,9 +196,22 @@ export class Walker {
         }
         if (!recurseExcludedDir) status = handler.processDir(path, fs, st);
         if (recurse) {
-          const entries = backupIo('scandir', undefined, () => scandirInorder(abs));
+          const entries = await this.#scandir(abs);
           const dir = normpath(path); // a tag directory's path is not normalised (as in borg)
-          for (const entry of entries) await this.#walk(childPath(dir, entry.name), entry.name, entry.st, restrictDev);
+          // Scans of the subdirectories start now; the walk takes them in this order.
+          const subdirs: string[] = [];
+          for (const entry of entries) {
+            const st = entry.st;
+            if (st !== null && isDir(st) && (restrictDev === null || st.dev === restrictDev) && !this.#skipped(st)) {
+              subdirs.push(this.#abs(childPath(dir, entry.name)));
+            }
+          }
+          this.#prefetch.ahead(subdirs);
+          try {
+            for (const entry of entries) await this.#walk(childPath(dir, entry.name), entry.name, entry.st, restrictDev);
+          } finally {
+            this.#prefetch.forget(subdirs);
+          }
         }
       }
     } catch (e) {
@@ -207,8 +222,17 @@ export class Walker {
     if (!recurseExcludedDir && status !== null) handler.line(status, path);
   }
 
+  /** The directory's entries in inode order (borg's scandir_inorder). */
+  async #scandir(abs: string): Promise<DirEntry[]> {
+    try {
+      return inorder(await this.#prefetch.entries(abs));
+    } catch (e) {
+      throw backupOSError('scandir', e);
+    }
+  }
+
   /** Opens the directory as borg does, so that an unreadable one fails here, before it is stored. */
-  #checkDir(fs: string | Buffer, name: string, st: BigIntStats): void {
+  #checkDir(fs: string | Buffer, name: string, st: StatInfo): void {
     backupIo('dir_open', name, () => {
       const fd = openSync(fs, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
       try {
