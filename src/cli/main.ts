@@ -3,7 +3,8 @@
 // BorgError as its one-line message, anything else as "Local Exception" (trace with --debug),
 // usage errors as one line; warnings make exit 1, signals 128+N; --show-rc reports the code.
 
-import { realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { BorgError, EXIT_ERROR, EXIT_SUCCESS } from '../errors.js';
@@ -132,8 +133,14 @@ async function main(): Promise<void> {
       controller.abort(reason);
     });
   }
+  const cwd = workingDirectory();
+  if (cwd === null) {
+    process.stderr.write(`${PROGRAM_NAME}: the current working directory does not exist any more\n`);
+    process.exitCode = EXIT_ERROR;
+    return;
+  }
   const code = await runCli(process.argv.slice(2), {
-    env: process.env, cwd: process.cwd(), stdout: process.stdout, stderr: process.stderr, columns: terminalColumns(),
+    env: process.env, cwd, stdout: process.stdout, stderr: process.stderr, columns: terminalColumns(),
     signal: controller.signal,
     get stdin() {
       return process.stdin; // created only if a prompt reads it
@@ -142,6 +149,25 @@ async function main(): Promise<void> {
   process.exitCode = code;
   // After a signal, do not wait for work that may still hold the event loop.
   if (controller.signal.aborted) process.exit(code);
+}
+
+/**
+ * The working directory. When it has been deleted, node's process.cwd() throws wherever a relative
+ * path is resolved; the directory's former path (the shell's PWD, if that is gone too) serves
+ * instead, so that relative paths name nothing and absolute ones work, as with borg. Null when not
+ * even that is known: then nothing can be resolved safely.
+ */
+function workingDirectory(): string | null {
+  try {
+    return process.cwd();
+  } catch {
+    // deleted (or no longer reachable)
+  }
+  const former = process.env['PWD'];
+  // A PWD that still exists would make relative paths quietly mean another directory.
+  if (former === undefined || !isAbsolute(former) || existsSync(former)) return null;
+  process.cwd = () => former;
+  return former;
 }
 
 const invokedPath = process.argv[1] !== undefined ? safeRealpath(process.argv[1]) : undefined;

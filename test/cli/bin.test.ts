@@ -2,7 +2,8 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -73,5 +74,28 @@ describe('borg-ts binary', () => {
   it('refuses --bypass-lock where borg does', () => {
     const r = borgTs(['--bypass-lock', 'help']);
     assert.deepEqual([r.code, r.stderr], [2, '--bypass-lock is not allowed for this command\n']);
+  });
+
+  it('works in a deleted working directory where borg does, and explains itself where it cannot', () => {
+    const parent = mkdtempSync(path.join(tmpdir(), 'borg-ts-gone-'));
+    try {
+      const repo = path.join(parent, 'repo');
+      const env = { BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK: 'yes', BORG_BASE_DIR: path.join(parent, 'base') };
+      assert.equal(borgTs(['init', '-e', 'none', repo], env).code, 0);
+      // The shell keeps PWD; `env -u PWD` runs without it.
+      const inGoneDir = (args: string[], keepPwd = true) => {
+        const command = `mkdir gone && cd gone && rmdir ../gone && exec ${keepPwd ? '' : 'env -u PWD '}"$@"`;
+        const r = spawnSync('sh', ['-c', command, 'sh', process.execPath, BIN, ...args], { cwd: parent, encoding: 'utf8', env: { ...process.env, ...env } });
+        return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+      };
+      assert.deepEqual(inGoneDir(['--version']), { code: 0, stdout: 'borg-ts 1.2.4\n', stderr: '' });
+      assert.deepEqual(inGoneDir(['list', repo]), { code: 0, stdout: '', stderr: '' });
+      const relative = inGoneDir(['list', 'repo']);
+      assert.equal(relative.code, 2);
+      assert.match(relative.stderr, /^Cannot open repository .*gone\/repo: it does not exist\n$/);
+      assert.deepEqual(inGoneDir(['--version'], false), { code: 2, stdout: '', stderr: 'borg-ts: the current working directory does not exist any more\n' });
+    } finally {
+      rmSync(parent, { recursive: true, force: true });
+    }
   });
 });
