@@ -103,8 +103,8 @@ try {
       crashLab ??= await Lab.create(root, labRng.fork(), transport);
       const op = r.pick(DISK_FULL_OPS);
       const o = await diskFullScenario(crashLab, op, r);
-      record('disk full', `${op}: ${o.result === 'error' ? 'clear error' : o.result}`, o.problems, i, iterationSeed, `disk full during ${op}, ${o.headroom} bytes left`);
-      line = `disk full ${op} (${o.headroom} B room): ${o.result}${o.problems.length ? ' FAILED' : ''}`;
+      record('disk full', `${op}: ${o.result === 'error' ? 'clear error' : o.result}`, o.problems, i, iterationSeed, `disk full (${o.how}) during ${op}, ${o.headroom} bytes left`);
+      line = `disk full ${op} (${o.how}, ${o.headroom} B room): ${o.result}${o.problems.length ? ' FAILED' : ''}`;
     } else if (kind === 'corruption') {
       rotLab ??= await Lab.create(root, labRng.fork(), transport, { encryption: 'keyfile-blake2', scale: 0.5 });
       const fileKind = r.pick(FILE_KINDS);

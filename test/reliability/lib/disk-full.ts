@@ -1,9 +1,10 @@
 // Disk full: the lab's working directory (repository and cache) is a small tmpfs that fills up
-// during `create` or `compact`. borg-ts must end with a clear one-line error and exit code 2 (or
-// succeed if it fitted), the repository must stay at its last commit, and once the file system
-// has room again (remounted larger) real borg check passes and borg-ts works again. Needs root.
+// during `create` or `compact`, or the repository's data directory is a file system of its own that
+// is full. borg-ts must end with a clear one-line error and exit code 2 (or succeed if it fitted),
+// the repository must stay at its last commit, and once the file system has room again (remounted
+// larger) real borg check passes and borg-ts works again. Needs root.
 import { spawnSync } from 'node:child_process';
-import { closeSync, openSync, readdirSync, rmSync, statfsSync, statSync, writeSync } from 'node:fs';
+import { closeSync, cpSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statfsSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { TEMPLATE_ARCHIVES, type Lab } from './lab.js';
 import { describeResult, misbehaviour } from './processes.js';
@@ -12,8 +13,19 @@ import type { Prng } from './prng.js';
 export const DISK_FULL_OPS = ['create', 'compact'] as const;
 export type DiskFullOp = (typeof DISK_FULL_OPS)[number];
 
+/**
+ * How the disk fills: `room` leaves a fixed number of bytes free on the working file system;
+ * `during` has another writer take all free space once compact writes its first new segments
+ * (borg-ts may win the race and fit); `segments` puts the repository's data directory on a file
+ * system of its own with less than a page free, while the repository root (where the free-space
+ * estimate looks, as borg's does) has room: the first segment write fails, every time.
+ */
+export type DiskFullHow = { room: number } | 'during' | 'segments';
+
 export interface DiskFullOutcome {
   op: DiskFullOp;
+  /** How the disk was filled: a fixed room, during the run, or the segments' own file system. */
+  how: 'room' | 'during' | 'segments';
   /** Bytes of room left on the file system beyond the repository copy. */
   headroom: number;
   /** 'error' (exit 2 with a clear message) or 'fitted' (the operation succeeded). */
@@ -25,6 +37,8 @@ export interface DiskFullOutcome {
 export function canMount(): boolean {
   return process.getuid?.() === 0;
 }
+
+const PAGE = 4096;
 
 function mount(args: string[]): void {
   const r = spawnSync('mount', args, { encoding: 'utf8' });
@@ -47,10 +61,28 @@ function pagesUsed(dir: string): number {
 /** Mounts a tmpfs on the lab's working directory; returns the function that unmounts it. */
 export function mountWorkingTmpfs(lab: Lab, size: number): () => void {
   mount(['-t', 'tmpfs', '-o', `size=${size},mode=0700`, 'tmpfs', lab.run]);
-  return () => {
-    const r = spawnSync('umount', [lab.run], { encoding: 'utf8' });
-    if (r.status !== 0) spawnSync('umount', ['-l', lab.run]);
-  };
+  return () => unmountPath(lab.run);
+}
+
+function unmountPath(path: string): void {
+  const r = spawnSync('umount', [path], { encoding: 'utf8' });
+  if (r.status !== 0) spawnSync('umount', ['-l', path]);
+}
+
+/**
+ * Moves the repository's data directory onto a tmpfs of its own that holds the segments and
+ * `room` bytes more; returns its size.
+ */
+function mountSegmentsTmpfs(lab: Lab, room: number): number {
+  const data = join(lab.repo, 'data');
+  const aside = join(lab.repo, 'data.aside');
+  renameSync(data, aside);
+  mkdirSync(data);
+  const size = Math.ceil((pagesUsed(aside) + room) / PAGE) * PAGE;
+  mount(['-t', 'tmpfs', '-o', `size=${size},mode=0700`, 'tmpfs', data]);
+  cpSync(aside, data, { recursive: true, preserveTimestamps: true });
+  rmSync(aside, { recursive: true });
+  return size;
 }
 
 function segmentFiles(repo: string): string[] {
@@ -87,26 +119,30 @@ function fill(dir: string, room: number): void {
 }
 
 /**
- * One seeded disk-full run of `op` (the lab's working dir must not be mounted yet). `create` runs
- * on a file system with little room beyond the template copy. `compact` first needs room for
- * borg's free-space estimate (which refuses to start on a nearly full disk — that path is checked
- * with a small `headroom`), so without one the disk is filled by another writer while compact runs.
+ * One seeded disk-full run of `op` (the lab's working dir must not be mounted yet), the disk filled
+ * as `how` says; without `how`, a seeded pick (`create` leaves a fixed room; `compact` is filled
+ * during the run or has its segment file system full). A fixed room small enough makes `compact`
+ * fail at borg's free-space estimate, which it checks before it writes anything.
  */
-export async function diskFullScenario(lab: Lab, op: DiskFullOp, rng: Prng, headroom?: number): Promise<DiskFullOutcome> {
-  const concurrentFill = op === 'compact' && headroom === undefined;
-  const room = headroom ?? (concurrentFill ? rng.range(0, 16 * 1024) : rng.range(16 * 1024, 3 * 1024 * 1024));
-  const size = Math.ceil((pagesUsed(lab.template) + (concurrentFill ? 48 * 1024 * 1024 : room)) / 4096) * 4096;
+export async function diskFullScenario(lab: Lab, op: DiskFullOp, rng: Prng, how?: DiskFullHow): Promise<DiskFullOutcome> {
+  how ??= op === 'create' ? { room: rng.range(16 * 1024, 3 * 1024 * 1024) } : rng.pick(['during', 'segments'] as const);
+  const room = typeof how === 'object' ? how.room : how === 'during' ? rng.range(0, 16 * 1024) : rng.range(0, PAGE);
+  // The working file system: `room` to spare, or room for all compact could want.
+  const size = Math.ceil((pagesUsed(lab.template) + (typeof how === 'object' ? room : 48 * 1024 * 1024)) / PAGE) * PAGE;
   const unmount = mountWorkingTmpfs(lab, size);
-  const outcome: DiskFullOutcome = { op, headroom: room, result: 'bad', message: '', problems: [] };
+  const dataDir = join(lab.repo, 'data');
+  let segmentsSize: number | undefined;
+  const outcome: DiskFullOutcome = { op, how: typeof how === 'object' ? 'room' : how, headroom: room, result: 'bad', message: '', problems: [] };
   const problems = outcome.problems;
   try {
     lab.reset();
+    if (how === 'segments') segmentsSize = mountSegmentsTmpfs(lab, room);
     const command: { args: string[]; cwd?: string } = op === 'create' ? lab.createArgs('new', 'new', ['--checkpoint-interval', '1']) : { args: ['compact', '--threshold', '0', lab.loc()] };
     const running = lab.ts(command.args, command.cwd !== undefined ? { cwd: command.cwd } : {});
     // Compact writes new segments only after the free-space estimate passed: fill the disk when
     // the seeded n-th new segment appears.
     let watcher: NodeJS.Timeout | undefined;
-    if (concurrentFill) {
+    if (how === 'during') {
       const known = new Set(segmentFiles(lab.repo));
       const after = rng.range(1, 3);
       let filling = false;
@@ -130,6 +166,7 @@ export async function diskFullScenario(lab: Lab, op: DiskFullOp, rng: Prng, head
 
     // Room again: the filler is gone, and the same file system grows.
     mount(['-o', `remount,size=${size + 64 * 1024 * 1024}`, lab.run]);
+    if (segmentsSize !== undefined) mount(['-o', `remount,size=${segmentsSize + 64 * 1024 * 1024}`, dataDir]);
     const check = await lab.borg(['check', lab.loc()]);
     if (check.code !== 0) problems.push(describeResult('borg check after disk full', check));
     const archives = await lab.archives();
@@ -150,6 +187,7 @@ export async function diskFullScenario(lab: Lab, op: DiskFullOp, rng: Prng, head
     if (final.code !== 0) problems.push(describeResult('borg check at the end', final));
     if (op === 'create' && rerun.code === 0) problems.push(...(await lab.verifyArchive(archives.includes('new') ? 'new-again' : 'new', 'new')));
   } finally {
+    if (segmentsSize !== undefined) unmountPath(dataDir);
     unmount();
   }
   return outcome;
