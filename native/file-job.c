@@ -1,7 +1,9 @@
 /*
- * Creating one small file on libuv's thread pool: open (new, no symlink followed; whatever is in the
- * way is removed first), write all its bytes, owner, mode and ns times, close — one job instead of a system call each on the JavaScript
- * thread, so that extraction creates files while it decrypts and reads what comes next.
+ * Creating one small file: open (new, no symlink followed; whatever is in the way is removed first),
+ * write all its bytes, owner, mode and ns times, close. writeNewFile does it as one job on libuv's
+ * thread pool instead of a system call each on the JavaScript thread, so that extraction creates
+ * files while it decrypts and reads what comes next; writeNewFileSync does it on the calling thread
+ * (an extraction worker that has just opened the file's chunks).
  * The policy (which errors matter) is extraction's: chown and utimensat failures are ignored as borg
  * ignores them; open, write, chmod and close failures reject the promise (errno, syscall).
  */
@@ -59,8 +61,7 @@ static int write_all(int fd, struct iovec *iov, uint32_t count) {
 
 #define NEW_FILE (O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC)
 
-static void execute(napi_env env, void *data) {
-  file_job *job = data;
+static void create_file(file_job *job) {
   int fd = open(job->path, NEW_FILE, 0600);
   if (fd < 0 && errno == EEXIST) {
     /* Something is in the way: removed like extraction's clear() does (a directory only if it is
@@ -92,6 +93,30 @@ static void execute(napi_env env, void *data) {
   }
 }
 
+static void free_job(file_job *job) {
+  free(job->iov);
+  free(job->path);
+  free(job);
+}
+
+static void execute(napi_env env, void *data) {
+  create_file(data);
+}
+
+/* An Error with the failed call's errno and syscall (native.ts gives it node:fs's shape). */
+static napi_value job_error(napi_env env, const file_job *job) {
+  napi_value result, msg, errnum, sys;
+  char text[200];
+  snprintf(text, sizeof text, "%s, %s", strerror(job->err), job->syscall);
+  napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &msg);
+  napi_create_error(env, NULL, msg, &result);
+  napi_create_int32(env, job->err, &errnum);
+  napi_create_string_utf8(env, job->syscall, NAPI_AUTO_LENGTH, &sys);
+  napi_set_named_property(env, result, "errno", errnum);
+  napi_set_named_property(env, result, "syscall", sys);
+  return result;
+}
+
 static void complete(napi_env env, napi_status status, void *data) {
   file_job *job = data;
   napi_value result = NULL;
@@ -103,22 +128,11 @@ static void complete(napi_env env, napi_status status, void *data) {
     napi_get_undefined(env, &result);
     napi_resolve_deferred(env, job->deferred, result);
   } else {
-    napi_value msg, errnum, sys;
-    char text[200];
-    snprintf(text, sizeof text, "%s, %s", strerror(job->err), job->syscall);
-    napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &msg);
-    napi_create_error(env, NULL, msg, &result);
-    napi_create_int32(env, job->err, &errnum);
-    napi_create_string_utf8(env, job->syscall, NAPI_AUTO_LENGTH, &sys);
-    napi_set_named_property(env, result, "errno", errnum);
-    napi_set_named_property(env, result, "syscall", sys);
-    napi_reject_deferred(env, job->deferred, result);
+    napi_reject_deferred(env, job->deferred, job_error(env, job));
   }
   napi_delete_reference(env, job->buffers_ref);
   napi_delete_async_work(env, job->work);
-  free(job->iov);
-  free(job->path);
-  free(job);
+  free_job(job);
 }
 
 static int get_time(napi_env env, napi_value value, struct timespec *ts) {
@@ -137,15 +151,10 @@ static int get_time(napi_env env, napi_value value, struct timespec *ts) {
   return 0;
 }
 
-/*
- * writeNewFile(path: Uint8Array, buffers: Uint8Array[], mode: number, uid: number, gid: number,
- *              atimeNs: bigint, mtimeNs: bigint): Promise<void>   (uid/gid -1: leave as is)
- */
-static napi_value write_new_file(napi_env env, napi_callback_info info) {
-  napi_value argv[7], promise, name;
+/* Reads the seven arguments of writeNewFile(Sync) into a new job; NULL (exception pending) on failure. */
+static file_job *parse_job(napi_env env, napi_value *argv) {
   cstring_arg path;
   uint32_t count = 0;
-  if (get_args(env, info, 7, argv) != 0) return NULL;
   file_job *job = calloc(1, sizeof *job);
   if (job == NULL) {
     napi_throw_error(env, NULL, "out of memory");
@@ -187,6 +196,18 @@ static napi_value write_new_file(napi_env env, napi_callback_info info) {
     return NULL;
   }
   job->path = path.data;
+  return job;
+}
+
+/*
+ * writeNewFile(path: Uint8Array, buffers: Uint8Array[], mode: number, uid: number, gid: number,
+ *              atimeNs: bigint, mtimeNs: bigint): Promise<void>   (uid/gid -1: leave as is)
+ */
+static napi_value write_new_file(napi_env env, napi_callback_info info) {
+  napi_value argv[7], promise, name;
+  if (get_args(env, info, 7, argv) != 0) return NULL;
+  file_job *job = parse_job(env, argv);
+  if (job == NULL) return NULL;
   if (napi_create_reference(env, argv[1], 1, &job->buffers_ref) != napi_ok ||
       napi_create_promise(env, &job->deferred, &promise) != napi_ok ||
       napi_create_string_utf8(env, "borgts.writeNewFile", NAPI_AUTO_LENGTH, &name) != napi_ok ||
@@ -198,6 +219,19 @@ static napi_value write_new_file(napi_env env, napi_callback_info info) {
   return promise;
 }
 
+/* writeNewFileSync(same arguments): undefined; throws the failed call's error. */
+static napi_value write_new_file_sync(napi_env env, napi_callback_info info) {
+  napi_value argv[7];
+  if (get_args(env, info, 7, argv) != 0) return NULL;
+  file_job *job = parse_job(env, argv);
+  if (job == NULL) return NULL;
+  create_file(job);
+  if (job->err != 0) napi_throw(env, job_error(env, job));
+  free_job(job);
+  return NULL;
+}
+
 int register_file_job(napi_env env, napi_value exports) {
-  return set_function(env, exports, "writeNewFile", write_new_file);
+  return set_function(env, exports, "writeNewFile", write_new_file) != 0 ? -1
+       : set_function(env, exports, "writeNewFileSync", write_new_file_sync);
 }

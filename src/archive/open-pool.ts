@@ -2,13 +2,16 @@
 // main thread reads, creates files and writes while worker threads open what it will write next;
 // for check --verify-data the workers only report which objects fail.
 // Jobs travel in batches, copied into one transferred buffer (one message per small chunk would
-// cost more than opening it); each batch goes to the worker with the fewest bytes queued.
+// cost more than opening it); each batch goes to the worker with the fewest bytes queued. A small
+// file to extract can be handed over whole (writeFile): the worker opens its chunks and creates the
+// file itself, so its plaintexts never come back to the main thread.
 import type { Worker } from 'node:worker_threads';
 import type { Key } from '../crypto/index.js';
 import { BorgError, IntegrityError } from '../errors.js';
+import { systemErrorOf } from '../platform/native.js';
 import { startWorker } from '../platform/worker.js';
-import type { OpenChunk } from './extract/chunk-reader.js';
-import { RESULT_FIELDS, type FromOpenWorker, type ToOpenWorker } from './open-protocol.js';
+import type { FileToWrite, OpenChunk, WriteFile } from './extract/chunk-reader.js';
+import { JOB_FIELDS, RESULT_FIELDS, WRITTEN_FIELDS, type FromOpenWorker, type OpenFailure, type ToOpenWorker } from './open-protocol.js';
 
 /** A batch is sent once it holds this many jobs or bytes (or when the event loop turns). */
 const BATCH_JOBS = 256;
@@ -35,14 +38,27 @@ interface Pending {
   bytes: number;
   resolve: (data: Buffer) => void;
   reject: (error: Error) => void;
+  /** A file handed over whole: resolved with its bytes of content once written. */
+  file?: { path: Buffer; resolve: (bytes: number) => void };
 }
 
 /** The batch being filled: ids and envelopes are copied in as they come (the caller may reuse its buffers). */
 interface Batch {
   tasks: number[];
   jobs: number[];
+  /** FILE_FIELDS per file (open-protocol.ts). */
+  files: number[];
   data: Uint8Array;
   used: number;
+}
+
+const NS = 1_000_000_000n;
+
+function failureError(failure: OpenFailure, pending: Pending): Error {
+  if ('bug' in failure) return new Error(`Cannot open a chunk: ${failure.bug}`);
+  if ('errno' in failure) return systemErrorOf(failure.errno, failure.syscall, pending.file?.path);
+  if (failure.integrity) return new IntegrityError(failure.error.message, { code: failure.error.code, exitCode: failure.error.exitCode, args: failure.error.args });
+  return BorgError.fromJSON(failure.error);
 }
 
 export class OpenPool {
@@ -82,6 +98,11 @@ export class OpenPool {
     return (id, envelope) => this.open(id, envelope);
   }
 
+  /** A WriteFile for extractArchive. */
+  get fileWriter(): WriteFile {
+    return (file, ids, envelopes) => this.writeFile(file, ids, envelopes);
+  }
+
   open(id: Buffer, envelope: Buffer): Promise<Buffer> {
     if (this.#failure) return Promise.reject(this.#failure);
     if (this.#closed) return Promise.reject(new Error('The chunk opening pool is closed'));
@@ -89,17 +110,59 @@ export class OpenPool {
     const task = this.#nextTask++;
     return new Promise<Buffer>((resolve, reject) => {
       this.#pending.set(task, { worker: -1, bytes: envelope.length, resolve, reject });
-      const need = 32 + envelope.length;
-      if (this.#batch !== null && this.#batch.used + need > this.#batch.data.length) this.#flush();
-      const batch = this.#batch ??= { tasks: [], jobs: [], data: this.#buffer(need), used: 0 };
-      batch.data.set(id, batch.used);
-      batch.data.set(envelope, batch.used + 32);
+      const batch = this.#batchFor(32 + envelope.length);
       batch.tasks.push(task);
-      batch.jobs.push(task, batch.used, batch.used + 32, envelope.length);
-      batch.used += need;
-      if (batch.tasks.length >= BATCH_JOBS || batch.used >= this.#batchBytes) this.#flush();
-      else this.#flushScheduled ??= setImmediate(() => this.#flush());
+      this.#addJob(batch, task, id, envelope);
+      this.#sendWhenFull(batch);
     });
+  }
+
+  /**
+   * Opens the chunks of a small file (`envelopes` of `ids`, in order) and creates it, in one worker;
+   * resolves to its bytes of content. Fails like open() for a chunk, or with the system error of
+   * creating the file (then it may exist in part).
+   */
+  writeFile(file: FileToWrite, ids: readonly Buffer[], envelopes: readonly Buffer[]): Promise<number> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    if (this.#closed) return Promise.reject(new Error('The chunk opening pool is closed'));
+    if (this.#workers.length === 0) this.#start();
+    const task = this.#nextTask++;
+    let bytes = 0;
+    for (const envelope of envelopes) bytes += envelope.length;
+    return new Promise<number>((resolve, reject) => {
+      this.#pending.set(task, { worker: -1, bytes, resolve: () => undefined, reject, file: { path: file.path, resolve } });
+      const batch = this.#batchFor(32 * ids.length + bytes + file.path.length);
+      batch.tasks.push(task);
+      const firstJob = batch.jobs.length / JOB_FIELDS;
+      for (let i = 0; i < ids.length; i++) this.#addJob(batch, 0, ids[i]!, envelopes[i]!);
+      batch.data.set(file.path, batch.used);
+      const atime = file.atimeNs / NS;
+      const mtime = file.mtimeNs / NS;
+      batch.files.push(
+        task, firstJob, ids.length, batch.used, file.path.length, file.mode, file.uid, file.gid,
+        Number(atime), Number(file.atimeNs - atime * NS), Number(mtime), Number(file.mtimeNs - mtime * NS),
+      );
+      batch.used += file.path.length;
+      this.#sendWhenFull(batch);
+    });
+  }
+
+  /** The batch to add `need` bytes to: the current one if they fit, else a new one. */
+  #batchFor(need: number): Batch {
+    if (this.#batch !== null && this.#batch.used + need > this.#batch.data.length) this.#flush();
+    return this.#batch ??= { tasks: [], jobs: [], files: [], data: this.#buffer(need), used: 0 };
+  }
+
+  #addJob(batch: Batch, task: number, id: Buffer, envelope: Buffer): void {
+    batch.data.set(id, batch.used);
+    batch.data.set(envelope, batch.used + 32);
+    batch.jobs.push(task, batch.used, batch.used + 32, envelope.length);
+    batch.used += 32 + envelope.length;
+  }
+
+  #sendWhenFull(batch: Batch): void {
+    if (batch.jobs.length / JOB_FIELDS >= BATCH_JOBS || batch.used >= this.#batchBytes) this.#flush();
+    else this.#flushScheduled ??= setImmediate(() => this.#flush());
   }
 
   #start(): void {
@@ -137,7 +200,13 @@ export class OpenPool {
     // Transferred whole: the worker reads only what the jobs point at, and the unused end was never touched.
     const data = batch.data.buffer as ArrayBuffer;
     const jobs = new Float64Array(batch.jobs);
-    this.#workers[target]!.postMessage({ type: 'open', jobs, data, keep: this.#keep } satisfies ToOpenWorker, [data, jobs.buffer as ArrayBuffer]);
+    const message: ToOpenWorker = { type: 'open', jobs, data, keep: this.#keep };
+    const transfer = [data, jobs.buffer as ArrayBuffer];
+    if (batch.files.length > 0) {
+      message.files = new Float64Array(batch.files);
+      transfer.push(message.files.buffer as ArrayBuffer);
+    }
+    this.#workers[target]!.postMessage(message, transfer);
   }
 
   /** A batch buffer: one handed back by a worker if it is big enough, else a new one. */
@@ -162,12 +231,13 @@ export class OpenPool {
       const length = results[r + 3]!;
       pending?.resolve(length === 0 ? Buffer.alloc(0) : Buffer.from(buffers[results[r + 1]!]!, results[r + 2]!, length));
     }
+    const written = msg.written;
+    if (written !== undefined) {
+      for (let r = 0; r < written.length; r += WRITTEN_FIELDS) this.#take(written[r]!)?.file?.resolve(written[r + 1]!);
+    }
     for (const failure of msg.failures) {
       const pending = this.#take(failure.task);
-      if (pending === undefined) continue;
-      if ('bug' in failure) pending.reject(new Error(`Cannot open a chunk: ${failure.bug}`));
-      else if (failure.integrity) pending.reject(new IntegrityError(failure.error.message, { code: failure.error.code, exitCode: failure.error.exitCode, args: failure.error.args }));
-      else pending.reject(BorgError.fromJSON(failure.error));
+      if (pending !== undefined) pending.reject(failureError(failure, pending));
     }
   }
 

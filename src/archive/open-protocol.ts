@@ -1,7 +1,7 @@
 // Messages between the main thread and the workers that open objects (extract, check --verify-data).
-// A batch of
-// jobs travels as one transferred buffer (ids and envelopes back to back) and a table of numbers:
-// structured cloning of many small objects would cost more than opening small chunks.
+// A batch of jobs travels as one transferred buffer (ids and envelopes back to back, and the paths of
+// files to write) and tables of numbers: structured cloning of many small objects would cost more
+// than opening small chunks.
 import type { KeyMaterial, KeyMode } from '../crypto/index.js';
 import type { BorgErrorJSON } from '../errors.js';
 
@@ -10,14 +10,30 @@ export const JOB_FIELDS = 4;
 /** Numbers per result in `results`: task, index in `buffers`, plaintext offset there, plaintext length. */
 export const RESULT_FIELDS = 4;
 
+/**
+ * Numbers per file in `files` (extract: a small file the worker writes itself from the plaintexts of
+ * its jobs): task, index of its first job, number of jobs, offset and length of its path in `data`,
+ * mode, uid, gid (-1: leave), atime and mtime each as seconds and nanoseconds.
+ */
+export const FILE_FIELDS = 12;
+/** Numbers per written file in `written`: task, bytes of content. */
+export const WRITTEN_FIELDS = 2;
+
 export type ToOpenWorker =
   | { type: 'init'; mode: KeyMode; material: KeyMaterial }
-  /** `keep`: send the plaintexts back (extract); false: only verify (check --verify-data). */
-  | { type: 'open'; jobs: Float64Array; data: ArrayBuffer; keep: boolean };
+  /**
+   * `keep`: send the plaintexts back (extract); false: only verify (check --verify-data). The jobs of
+   * `files` are not answered one by one: their file is written, and reported once.
+   */
+  | { type: 'open'; jobs: Float64Array; data: ArrayBuffer; keep: boolean; files?: Float64Array };
 
-/** The jobs that failed, with the error opening raised (`integrity`: an IntegrityError). */
+/**
+ * The jobs (or files) that failed, with the error opening raised (`integrity`: an IntegrityError),
+ * or for a file the system call that failed writing it (errno as node:fs gives it: negative).
+ */
 export type OpenFailure =
   | { task: number; error: BorgErrorJSON; integrity: boolean }
+  | { task: number; errno: number; syscall: string }
   | { task: number; bug: string };
 
 /**
@@ -26,6 +42,8 @@ export type OpenFailure =
  */
 export type FromOpenWorker = {
   results: Float64Array; buffers: ArrayBuffer[]; failures: OpenFailure[];
+  /** The files written (WRITTEN_FIELDS each). */
+  written?: Float64Array;
   /** Without `keep`: the batch's input buffer, handed back for the next batch (fresh memory costs page faults). */
   input?: ArrayBuffer;
 };

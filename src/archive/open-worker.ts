@@ -1,6 +1,7 @@
 // Worker thread entry for extract and check --verify-data: opens the objects the main thread sends
 // (MAC, decryption, decompression, id check) and sends the plaintexts back, one buffer per batch,
-// or for verification only which ones failed.
+// or for verification only which ones failed. A small file to extract can come whole: the worker
+// writes it itself once its chunks are open, so its plaintexts never travel back.
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parentPort } from 'node:worker_threads';
@@ -8,7 +9,8 @@ import { Compressor, parseCompressionSpec } from '../compress/index.js';
 import { Key, type KeyMaterial } from '../crypto/index.js';
 import { ObjectCodec } from '../crypto/object-codec.js';
 import { BorgError, IntegrityError } from '../errors.js';
-import { JOB_FIELDS, RESULT_FIELDS, type FromOpenWorker, type OpenFailure, type ToOpenWorker } from './open-protocol.js';
+import { writeNewFileSync, type SystemError } from '../platform/native.js';
+import { FILE_FIELDS, JOB_FIELDS, RESULT_FIELDS, type FromOpenWorker, type OpenFailure, type ToOpenWorker } from './open-protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('open-worker must run in a worker thread');
@@ -44,6 +46,49 @@ const OWN_BUFFER_MIN = 256 * 1024;
 
 let codec: ObjectCodec | null = null;
 
+const NS = 1_000_000_000n;
+
+/** A file of the batch being gathered: its plaintexts so far, or the failure that ended it. */
+interface FileInBatch {
+  row: number;
+  last: number;
+  plaintexts: Buffer[];
+  bytes: number;
+  failed: boolean;
+}
+
+/** Which file (index into `files`) each job belongs to, -1 for a plain job. */
+function filesOfJobs(files: Float64Array | undefined, count: number): { of: Int32Array; list: FileInBatch[] } {
+  const of = new Int32Array(count).fill(-1);
+  const list: FileInBatch[] = [];
+  if (files === undefined) return { of, list };
+  for (let row = 0; row < files.length; row += FILE_FIELDS) {
+    const first = files[row + 1]!;
+    const jobs = files[row + 2]!;
+    for (let j = first; j < first + jobs; j++) of[j] = list.length;
+    list.push({ row, last: first + jobs - 1, plaintexts: [], bytes: 0, failed: false });
+  }
+  return { of, list };
+}
+
+/** Writes a gathered file; a failed system call is its failure. */
+function writeFile(files: Float64Array, input: Buffer, file: FileInBatch, written: number[], failures: OpenFailure[]): void {
+  const r = file.row;
+  const task = files[r]!;
+  const path = input.subarray(files[r + 3]!, files[r + 3]! + files[r + 4]!);
+  const atime = BigInt(files[r + 8]!) * NS + BigInt(files[r + 9]!);
+  const mtime = BigInt(files[r + 10]!) * NS + BigInt(files[r + 11]!);
+  try {
+    writeNewFileSync(path, file.plaintexts, files[r + 5]!, files[r + 6]!, files[r + 7]!, atime, mtime);
+    written.push(task, file.bytes);
+  } catch (e) {
+    const error = e as SystemError;
+    if (typeof error.errno === 'number' && typeof error.syscall === 'string') failures.push({ task, errno: error.errno, syscall: error.syscall });
+    else failures.push({ task, bug: String(error.message) });
+  }
+  file.plaintexts = [];
+}
+
 port.on('message', (msg: ToOpenWorker) => {
   if (msg.type === 'init') {
     const key = Key.fromMaterial(msg.mode, reviveMaterial(msg.material));
@@ -55,6 +100,8 @@ port.on('message', (msg: ToOpenWorker) => {
   const results = new Float64Array(count * RESULT_FIELDS);
   const failures: OpenFailure[] = [];
   const buffers: ArrayBuffer[] = [];
+  const files = filesOfJobs(msg.files, count);
+  const written: number[] = [];
   /** Plaintexts in pooled or shared memory, copied into one packed buffer at the end. */
   const packed: Array<{ data: Buffer; row: number }> = [];
   let packedBytes = 0;
@@ -64,6 +111,25 @@ port.on('message', (msg: ToOpenWorker) => {
     const idAt = msg.jobs[j * JOB_FIELDS + 1]!;
     const envAt = msg.jobs[j * JOB_FIELDS + 2]!;
     const envLength = msg.jobs[j * JOB_FIELDS + 3]!;
+    const fileIndex = files.of[j]!;
+    if (fileIndex >= 0) {
+      const file = files.list[fileIndex]!;
+      if (!file.failed) {
+        try {
+          const data = codec!.unpack(input.subarray(idAt, idAt + 32), input.subarray(envAt, envAt + envLength));
+          file.plaintexts.push(data);
+          file.bytes += data.length;
+        } catch (e) {
+          file.failed = true;
+          file.plaintexts = [];
+          const fileTask = msg.files![file.row]!;
+          if (e instanceof BorgError) failures.push({ task: fileTask, error: e.toJSON(), integrity: e instanceof IntegrityError });
+          else failures.push({ task: fileTask, bug: String((e as Error).message) });
+        }
+        if (j === file.last && !file.failed) writeFile(msg.files!, input, file, written, failures);
+      }
+      continue;
+    }
     try {
       const id = input.subarray(idAt, idAt + 32);
       const envelope = input.subarray(envAt, envAt + envLength);
@@ -109,5 +175,6 @@ port.on('message', (msg: ToOpenWorker) => {
   // Nothing returned points into the input (plaintexts that are views are packed, i.e. copied): it
   // goes back to the main thread for the next batch.
   const reply: FromOpenWorker = { results: results.subarray(0, done * RESULT_FIELDS), buffers, failures, input: msg.data };
+  if (written.length > 0) reply.written = new Float64Array(written);
   port.postMessage(reply, [...buffers, msg.data]);
 });

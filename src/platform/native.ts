@@ -25,6 +25,7 @@ interface Addon {
   futimesNs(fd: number, atimeNs: bigint | null, mtimeNs: bigint | null): void;
   scanDir(path: Uint8Array, wantFlags: boolean, wantXattrs: boolean): Promise<Buffer>;
   writeNewFile(path: Uint8Array, buffers: Uint8Array[], mode: number, uid: number, gid: number, atimeNs: bigint, mtimeNs: bigint): Promise<void>;
+  writeNewFileSync(path: Uint8Array, buffers: Uint8Array[], mode: number, uid: number, gid: number, atimeNs: bigint, mtimeNs: bigint): void;
   mknod(path: Uint8Array, mode: number, rdev: number | bigint): void;
   mkfifo(path: Uint8Array, mode: number): void;
   listxattr(target: Uint8Array | number): Buffer[];
@@ -91,6 +92,11 @@ function pathText(path: PathArg | number | undefined): string | undefined {
   return path.toString(); // lossy for non-UTF-8 names, as in node:fs messages
 }
 
+/** The error a system call failing with `errno` (node:fs's sign: negative) would raise for `path`. */
+export function systemErrorOf(errno: number, syscall: string, path?: PathArg): SystemError {
+  return systemError(Object.assign(new Error(syscall), { errno: -errno, syscall }), path) as SystemError;
+}
+
 // The addon throws plain Errors with a positive `errno` and `syscall`; give them node:fs's shape
 // (libuv's code names and messages) so callers can treat both alike.
 function systemError(e: unknown, target: PathArg | number | undefined): unknown {
@@ -148,6 +154,11 @@ export function writeNewFile(path: PathArg, buffers: Uint8Array[], mode: number,
   return pending.catch((e: unknown) => {
     throw systemError(e, path);
   });
+}
+
+/** writeNewFile on the calling thread (a worker thread that may block). */
+export function writeNewFileSync(path: PathArg, buffers: Uint8Array[], mode: number, uid: number, gid: number, atimeNs: bigint, mtimeNs: bigint): void {
+  call(path, (a) => a.writeNewFileSync(bytes(path), buffers, mode, uid, gid, atimeNs, mtimeNs));
 }
 
 /**

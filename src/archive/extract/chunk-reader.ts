@@ -14,9 +14,30 @@ export function codecOpener(codec: ObjectCodec): OpenChunk {
   return (id, envelope) => codec.unpack(id, envelope);
 }
 
+/** A small file to create (as writeNewFile does: whatever is in the way is removed first). */
+export interface FileToWrite {
+  /** Absolute path, as bytes. */
+  path: Buffer;
+  mode: number;
+  /** -1: leave as is. */
+  uid: number;
+  gid: number;
+  atimeNs: bigint;
+  mtimeNs: bigint;
+}
+
+/**
+ * Opens the chunks of a small file (`envelopes` of `ids`) and creates it elsewhere (a worker
+ * thread); resolves to its bytes of content. Rejects with the chunk's error (then nothing was
+ * created) or the system error of creating it.
+ */
+export type WriteFile = (file: FileToWrite, ids: readonly Buffer[], envelopes: readonly Buffer[]) => Promise<number>;
+
 export interface ChunkSource {
   readonly repository: Repository;
   readonly openChunk: OpenChunk;
+  /** Where there is one, small files are handed over whole to be opened and written. */
+  readonly writeFile?: WriteFile | undefined;
 }
 
 const DEFAULT_WINDOW = 4;

@@ -11,7 +11,7 @@ import { OpenPool } from '../open-pool.js';
 import { removeSurrogates } from '../display-text.js';
 import { isDir, isHardlinkSlave, type Item } from '../item.js';
 import type { PatternMatcher } from '../patterns/index.js';
-import { codecOpener, type OpenChunk } from './chunk-reader.js';
+import { codecOpener, type OpenChunk, type WriteFile } from './chunk-reader.js';
 import { describeOsError, isSystemError, ItemWarning, osWarningCode } from './errors.js';
 import { ExtractProgress } from './extract-progress.js';
 import { HardlinkTracker } from './hardlinks.js';
@@ -102,19 +102,20 @@ class Extraction {
   /** Small files written in the background; side effects (output, warnings) stay in archive order. */
   readonly #background = new WritePipeline();
 
-  constructor(private readonly source: ArchiveSource, private readonly options: ExtractOptions, openChunk: OpenChunk) {
+  constructor(private readonly source: ArchiveSource, private readonly options: ExtractOptions, openChunk: OpenChunk, writeFile?: WriteFile) {
     this.#mode = options.dryRun ? 'dry-run' : options.output !== undefined ? 'output' : 'write';
     this.#progress = options.progress !== undefined ? new ExtractProgress(options.progress) : null;
-    const chunks = { repository: source.repository, openChunk };
+    // Small files go to the workers whole only when they are written (not for a dry run or --stdout).
+    const chunks = { repository: source.repository, openChunk, writeFile: this.#mode === 'write' ? writeFile : undefined };
     this.#prefetch = new ChunkPrefetcher(chunks);
     this.#content = {
       chunks,
       prefetch: this.#prefetch,
       sparse: options.sparse ?? false,
       signal: options.signal,
-      onData: (data) => {
-        this.result.bytes += data.length;
-        this.#progress?.advance(data.length, this.#current);
+      onData: (bytes) => {
+        this.result.bytes += bytes;
+        this.#progress?.advance(bytes, this.#current);
       },
     };
     if (this.#mode === 'write') {
@@ -187,7 +188,7 @@ class Extraction {
           const selected = this.#selects(item);
           let bytes = 0;
           if (selected && item.chunks !== undefined && item.chunks.length > 0) {
-            this.#prefetch.plan(item.chunks);
+            this.#prefetch.plan(item.chunks, this.#writer?.handsOver(item) ?? false);
             for (const chunk of item.chunks) bytes += chunk.size;
           }
           window.push({ item, selected, bytes });
@@ -330,7 +331,7 @@ export async function extractArchive(source: ArchiveSource, archive: LoadedArchi
   const pool = options.openChunk === undefined && (options.workers ?? 1) > 1 ? new OpenPool(source.key, options.workers!) : null;
   const openChunk = options.openChunk ?? pool?.opener ?? codecOpener(source.codec);
   try {
-    return await new Extraction(source, options, openChunk).run(archive);
+    return await new Extraction(source, options, openChunk, pool?.fileWriter).run(archive);
   } finally {
     await pool?.close();
   }

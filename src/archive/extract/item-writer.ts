@@ -28,7 +28,7 @@ export interface ContentOptions {
   sparse: boolean;
   signal?: AbortSignal | undefined;
   /** Called with each chunk's plaintext once it is written (progress, --stdout). */
-  onData?: ((data: Buffer) => void | Promise<void>) | undefined;
+  onData?: ((bytes: number) => void | Promise<void>) | undefined;
 }
 
 /** The content an item has, directly or (a slave whose master was left out) through its group. */
@@ -55,7 +55,7 @@ export async function pumpContent(content: Content, options: ContentOptions, sin
     options.signal?.throwIfAborted();
     await sink(data);
     size += data.length;
-    await options.onData?.(data);
+    await options.onData?.(data.length);
   }
   return size;
 }
@@ -108,9 +108,23 @@ export class ItemWriter {
    * owner, mode and times to restore, and no holes to make; otherwise null.
    */
   backgroundBytes(item: Item, relative: string): number | null {
-    if (relative === '' || !isRegular(item) || isHardlinkSlave(item) || this.content.sparse) return null;
+    if (relative === '') return null;
     // The job clears the path itself: a directory the target knows of is cleared here (clear()).
     if (this.target.hasDirectory(relative)) return null;
+    return this.#backgroundContentBytes(item);
+  }
+
+  /**
+   * Whether `item`, if written in the background, will most likely be handed over whole to the
+   * chunk source (a worker opens its chunks and creates it): its chunks are then best fetched raw.
+   */
+  handsOver(item: Item): boolean {
+    return this.content.chunks.writeFile !== undefined && this.#backgroundContentBytes(item) !== null && (item.chunks?.length ?? 0) > 0;
+  }
+
+  /** What backgroundBytes says of the item itself, whatever its path. */
+  #backgroundContentBytes(item: Item): number | null {
+    if (!isRegular(item) || isHardlinkSlave(item) || this.content.sparse) return null;
     const { noXattrs, noAcls, noFlags } = this.restore;
     if (!noXattrs && item.xattrs !== undefined && item.xattrs.size > 0) return null;
     if (!noAcls && (item.aclAccess !== undefined || item.aclDefault !== undefined)) return null;
@@ -122,30 +136,51 @@ export class ItemWriter {
 
   /**
    * Extracts an item accepted by backgroundBytes: its chunks are read now, the file is created,
-   * written and given its metadata by a thread-pool job. Resolves (once the job is queued) to its
-   * completion, which records the file for its hard link group and checks the size (ItemWarning) once it is written.
+   * written and given its metadata by a thread-pool job, or, when its chunks were fetched raw, by
+   * the chunk source's worker that opens them. Resolves (once the job is queued) to its completion,
+   * which records the file for its hard link group and checks the size (ItemWarning) once it is written.
    */
   async startFile(item: Item, relative: string): Promise<{ written: Promise<void> }> {
     // What is in the way is removed by the job (no directory the target knows of: backgroundBytes).
     this.target.ensureParents(relative, true);
     const content = contentOf(item) ?? { chunks: [], size: undefined, damaged: false };
     const path = this.target.absolute(relative);
+    const { uid, gid } = ownerIds(item, this.restore.numericIds);
+    const writeFile = this.content.chunks.writeFile;
+    const raw = writeFile !== undefined ? this.content.prefetch?.takeRaw(content.chunks) : null;
     const buffers: Buffer[] = [];
-    let size: number;
+    let size = 0;
     try {
-      size = await pumpContent(content, this.content, (data) => {
-        buffers.push(data);
-      });
+      if (raw) {
+        for await (const envelope of raw) {
+          this.content.signal?.throwIfAborted();
+          buffers.push(envelope);
+        }
+      } else {
+        size = await pumpContent(content, this.content, (data) => {
+          buffers.push(data);
+        });
+      }
     } catch (error) {
-      this.hardlinks.failed(item);
-      // As when the file is opened before its chunks are read: it exists (empty), and a failure to
-      // create it is what gets reported.
-      this.target.clear(relative);
-      closeSync(openSync(path, NEW_FILE, 0o600));
+      this.#emptyAfterFailure(item, relative, path);
       throw error;
     }
-    const { uid, gid } = ownerIds(item, this.restore.numericIds);
-    const written = writeNewFile(path, buffers, item.mode & 0o7777, uid, gid, item.atime ?? item.mtime, item.mtime);
+    const mode = item.mode & 0o7777;
+    const atime = item.atime ?? item.mtime;
+    let written: Promise<unknown>;
+    if (raw) {
+      const file = { path: typeof path === 'string' ? Buffer.from(path) : path, mode, uid, gid, atimeNs: atime, mtimeNs: item.mtime };
+      written = writeFile!(file, content.chunks.map((c) => c.id), buffers).then((bytes) => {
+        size = bytes;
+        this.content.onData?.(bytes);
+      }, (error: unknown) => {
+        // A chunk that could not be opened: as when it fails before the file is opened.
+        if (!isSystemError(error)) this.#emptyAfterFailure(item, relative, path);
+        throw error;
+      });
+    } else {
+      written = writeNewFile(path, buffers, mode, uid, gid, atime, item.mtime);
+    }
     // Wrapped: a promise returned from an async function would be waited for.
     return {
       written: written.then(
@@ -159,6 +194,16 @@ export class ItemWriter {
         },
       ),
     };
+  }
+
+  /**
+   * After the content of a file could not be read: it exists (empty), as when it is opened before
+   * its chunks are read, and a failure to create it is what gets reported.
+   */
+  #emptyAfterFailure(item: Item, relative: string, path: string | Buffer): void {
+    this.hardlinks.failed(item);
+    this.target.clear(relative);
+    closeSync(openSync(path, NEW_FILE, 0o600));
   }
 
   /** Applies a directory's metadata once its contents are extracted. */

@@ -3,7 +3,9 @@
 // covers many small files) and opened — on the worker pool when there is one — while earlier files
 // are written. `take` hands the writer a planned list's plaintexts in order; plans it passes by
 // (items skipped or refused) are dropped. At most BUDGET bytes of chunks are fetched ahead of the
-// writer (one chunk more when it alone is bigger), so memory stays bounded.
+// writer (one chunk more when it alone is bigger), so memory stays bounded. A plan can be fetched
+// `raw` (a small file that a worker will open and write whole): its envelopes are kept unopened,
+// and `takeRaw` hands them over; `take` still gives plaintexts, opening them on the way.
 import type { ChunkRef } from '../item.js';
 import type { ChunkSource } from './chunk-reader.js';
 
@@ -19,6 +21,8 @@ const GROUP_BYTES = 8 << 20;
 
 interface Slot {
   ref: ChunkRef;
+  /** Its plan is raw: the result is the envelope. */
+  raw: boolean;
   result?: Promise<Buffer>;
   settle?: (result: Promise<Buffer>) => void;
 }
@@ -26,6 +30,8 @@ interface Slot {
 interface Plan {
   /** The item's chunk list: `take` finds a plan by this identity. */
   key: readonly ChunkRef[];
+  /** Slots hold envelopes, not plaintexts. */
+  raw: boolean;
   slots: Slot[];
   /** Slots [0, requested) have been requested from the repository. */
   requested: number;
@@ -51,10 +57,13 @@ export class ChunkPrefetcher {
 
   constructor(private readonly source: ChunkSource) {}
 
-  /** Announces that `chunks` (an item's list) will be wanted, after everything planned before. */
-  plan(chunks: readonly ChunkRef[]): void {
+  /**
+   * Announces that `chunks` (an item's list) will be wanted, after everything planned before;
+   * `raw`: most likely as envelopes (takeRaw).
+   */
+  plan(chunks: readonly ChunkRef[], raw = false): void {
     if (chunks.length === 0) return;
-    const plan: Plan = { key: chunks, slots: chunks.map((ref) => ({ ref })), requested: 0, consumed: 0 };
+    const plan: Plan = { key: chunks, raw, slots: chunks.map((ref) => ({ ref, raw })), requested: 0, consumed: 0 };
     this.#plans.push(plan);
     this.#unrequested.push(plan);
     this.#pump();
@@ -62,6 +71,19 @@ export class ChunkPrefetcher {
 
   /** The plaintexts of a planned list, in order; null if it was not planned (read it directly). */
   take(chunks: readonly ChunkRef[]): AsyncIterable<Buffer> | null {
+    const plan = this.#start(chunks);
+    if (plan === null) return null;
+    const stream = this.#consume(plan);
+    return plan.raw ? this.#opened(plan, stream) : stream;
+  }
+
+  /** The envelopes of a list planned raw, in order; null if it was not planned so. */
+  takeRaw(chunks: readonly ChunkRef[]): AsyncIterable<Buffer> | null {
+    if (!this.#plans.some((p) => p.key === chunks && p.raw)) return null;
+    return this.#consume(this.#start(chunks)!);
+  }
+
+  #start(chunks: readonly ChunkRef[]): Plan | null {
     if (chunks.length === 0) return null;
     const at = this.#plans.findIndex((p) => p.key === chunks);
     if (at < 0) return null;
@@ -69,7 +91,15 @@ export class ChunkPrefetcher {
     for (let i = 0; i < at; i++) this.#drop(this.#plans.shift()!);
     const plan = this.#plans.shift()!;
     this.#current = plan;
-    return this.#consume(plan);
+    return plan;
+  }
+
+  async *#opened(plan: Plan, envelopes: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+    let index = 0;
+    for await (const envelope of envelopes) {
+      const id = plan.slots[index++]!.ref.id;
+      yield await this.source.openChunk(id, envelope);
+    }
   }
 
   async *#consume(plan: Plan): AsyncGenerator<Buffer> {
@@ -138,7 +168,8 @@ export class ChunkPrefetcher {
     while (next < group.length) {
       try {
         for await (const envelope of repository.getMany(group.slice(next).map((s) => s.ref.id))) {
-          settle(group[next++]!, (async (id: Buffer) => openChunk(id, envelope))(group[next - 1]!.ref.id));
+          const slot = group[next++]!;
+          settle(slot, slot.raw ? Promise.resolve(envelope) : (async (id: Buffer) => openChunk(id, envelope))(slot.ref.id));
         }
       } catch (error) {
         if (next < group.length) settle(group[next++]!, Promise.reject(error));

@@ -7,7 +7,7 @@
 // of them first (drain).
 
 /** Files and bytes of content written in the background at most. */
-const MAX_FILES = 32;
+const MAX_FILES = 512;
 const MAX_BYTES = 16 << 20;
 
 export class WritePipeline {
