@@ -7,6 +7,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { bigFilesCorpus, changeOnePercent, smallFilesCorpus, type Corpus } from './corpora.js';
+import { freshExtractTarget, type ExtractTarget } from './extract-target.js';
 
 const BORG_PYTHON = '/usr/bin/python3';
 const BORG_TS = resolve(new URL('../dist/cli/main.js', import.meta.url).pathname);
@@ -107,7 +108,7 @@ function load(): string {
   return loadavg().map((l) => l.toFixed(2)).join(' ');
 }
 
-function printRows(corpus: Corpus, tools: Tool[], rows: Row[], loadBefore: string): void {
+function printRows(corpus: Corpus, tools: Tool[], rows: Row[], loadBefore: string, extractedTo: string): void {
   const names = tools.map((t) => t.name);
   const others = names.filter((n) => n !== 'borg-ts');
   console.log(`\n${corpus.name}: ${corpus.files} files, ${(corpus.bytes / 1e6).toFixed(0)} MB; load average before ${loadBefore}, after ${load()}`);
@@ -127,19 +128,27 @@ function printRows(corpus: Corpus, tools: Tool[], rows: Row[], loadBefore: strin
     ];
     console.log(`| ${cells.join(' | ')} |`);
   }
+  console.log(`(each tool extracted into ${extractedTo})`);
 }
 
 function runCorpus(corpus: Corpus, work: string, tools: Tool[]): void {
   const rows: Row[] = [];
   const loadBefore = load();
   const repoOf = (tool: Tool) => join(work, `repo-${tool.name}`);
-  // Each tool finds what it reads (the corpus, its repository and cache) in the page cache.
-  const step = (name: string, argv: (tool: Tool, repo: string) => string[], cwd: (tool: Tool) => string = () => work) => {
+  let extractedTo = '';
+  // Each tool finds what it reads (the corpus, its repository and cache) in the page cache; a step
+  // that writes a tree gets a fresh place for it per tool.
+  const step = (name: string, argv: (tool: Tool, repo: string) => string[], target?: (tool: Tool) => ExtractTarget) => {
     const results: Record<string, Measurement> = {};
     const readsCorpus = name.startsWith('create');
     for (const tool of tools) {
       warmPageCache([...(readsCorpus ? [corpus.root] : []), repoOf(tool), join(work, `base-${tool.name}`)]);
-      results[tool.name] = measure(argv(tool, repoOf(tool)), tool.env(work), cwd(tool));
+      const place = target?.(tool);
+      try {
+        results[tool.name] = measure(argv(tool, repoOf(tool)), tool.env(work), place?.path ?? work);
+      } finally {
+        place?.release();
+      }
     }
     rows.push({ step: name, bytes: corpus.bytes, results });
   };
@@ -153,15 +162,13 @@ function runCorpus(corpus: Corpus, work: string, tools: Tool[]): void {
   changeOnePercent(corpus, Date.now() % 1000);
   step('create, 1 % of files changed', (t, repo) => t.create(repo, 'third', corpus.root));
   step('list archive items', (t, repo) => t.list(repo, 'third'));
-  const target = (tool: Tool) => join(work, `extract-${tool.name}`);
-  for (const tool of tools) {
-    rmSync(target(tool), { recursive: true, force: true });
-    mkdirSync(target(tool), { recursive: true });
-  }
-  step('extract', (t, repo) => t.extract(repo, 'third'), target);
+  step('extract', (t, repo) => t.extract(repo, 'third'), (tool) => {
+    const place = freshExtractTarget(work, tool.name, corpus.bytes);
+    extractedTo = place.kind;
+    return place;
+  });
   step('check --verify-data', (t, repo) => t.verify(repo));
-  printRows(corpus, tools, rows, loadBefore);
-  for (const tool of tools) rmSync(target(tool), { recursive: true, force: true });
+  printRows(corpus, tools, rows, loadBefore, extractedTo);
 }
 
 export async function archiveSuite(dir: string): Promise<void> {

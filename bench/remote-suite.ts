@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { SshServer } from '../test/helpers/sshd.js';
 import { fmtRss, measure, warmPageCache, type Measurement } from './archive-suite.js';
 import { bigFilesCorpus, smallFilesCorpus, type Corpus } from './corpora.js';
+import { freshExtractTarget, type ExtractTarget } from './extract-target.js';
 
 const BORG_TS = resolve(new URL('../dist/cli/main.js', import.meta.url).pathname);
 
@@ -31,22 +32,28 @@ function runCorpus(corpus: Corpus, work: string, sshd: SshServer): void {
     rmSync(join(work, `base-${pair.name}`), { recursive: true, force: true });
     measure(pair.argv(['init', '-e', 'repokey', url(pair)]), env(pair), work);
   }
-  const step = (name: string, args: (pair: Pair) => string[], cwd: (pair: Pair) => string = () => work) => {
+  let extractedTo = '';
+  const step = (name: string, args: (pair: Pair) => string[], target?: (pair: Pair) => ExtractTarget) => {
     const results: Record<string, Measurement> = {};
     for (const pair of PAIRS) {
-      // As in the archive suite: what the step reads is in the page cache for each tool alike.
+      // As in the archive suite: what the step reads is in the page cache for each tool alike, and
+      // an extraction gets a fresh place.
       warmPageCache([...(name.startsWith('create') ? [corpus.root] : []), join(work, `repo-${pair.name}`), join(work, `base-${pair.name}`)]);
-      results[pair.name] = measure(pair.argv(args(pair)), env(pair), cwd(pair));
+      const place = target?.(pair);
+      try {
+        results[pair.name] = measure(pair.argv(args(pair)), env(pair), place?.path ?? work);
+      } finally {
+        place?.release();
+      }
     }
     rows.push([name, results]);
   };
   step('create over ssh, new data', (pair) => ['create', `${url(pair)}::first`, corpus.root]);
-  for (const pair of PAIRS) {
-    rmSync(join(work, `extract-${pair.name}`), { recursive: true, force: true });
-    mkdirSync(join(work, `extract-${pair.name}`), { recursive: true });
-  }
-  step('extract over ssh', (pair) => ['extract', `${url(pair)}::first`], (pair) => join(work, `extract-${pair.name}`));
-  for (const pair of PAIRS) rmSync(join(work, `extract-${pair.name}`), { recursive: true, force: true });
+  step('extract over ssh', (pair) => ['extract', `${url(pair)}::first`], (pair) => {
+    const place = freshExtractTarget(work, pair.name, corpus.bytes);
+    extractedTo = place.kind;
+    return place;
+  });
 
   console.log(`\n${corpus.name}: ${corpus.files} files, ${(corpus.bytes / 1e6).toFixed(0)} MB, over ssh to 127.0.0.1`);
   console.log('| step | borg-ts → borg-ts serve s | borg → borg serve s | borg-ts / borg | borg-ts MB/s | borg MB/s | borg-ts client peak RSS | borg client peak RSS |');
@@ -57,6 +64,7 @@ function runCorpus(corpus: Corpus, work: string, sshd: SshServer): void {
     const mbs = (m: Measurement) => (corpus.bytes / 1e6 / m.seconds).toFixed(0);
     console.log(`| ${name} | ${a.seconds.toFixed(2)} | ${b.seconds.toFixed(2)} | ${(a.seconds / b.seconds).toFixed(2)} | ${mbs(a)} | ${mbs(b)} | ${fmtRss(a.rssKiB)} | ${fmtRss(b.rssKiB)} |`);
   }
+  console.log(`(each tool extracted into ${extractedTo})`);
 }
 
 export async function remoteSuite(dir: string): Promise<void> {
