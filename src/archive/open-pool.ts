@@ -10,8 +10,8 @@ import type { Key } from '../crypto/index.js';
 import { BorgError, IntegrityError } from '../errors.js';
 import { systemErrorOf } from '../platform/native.js';
 import { startWorker } from '../platform/worker.js';
-import type { FileToWrite, OpenChunk, WriteFile } from './extract/chunk-reader.js';
-import { JOB_FIELDS, RESULT_FIELDS, WRITTEN_FIELDS, type FromOpenWorker, type OpenFailure, type ToOpenWorker } from './open-protocol.js';
+import type { FileToWrite, OpenChunk, WriteChunkAt, WriteFile } from './extract/chunk-reader.js';
+import { JOB_FIELDS, RESULT_FIELDS, TARGET_FIELDS, WRITTEN_FIELDS, type FromOpenWorker, type OpenFailure, type ToOpenWorker } from './open-protocol.js';
 
 /** A batch is sent once it holds this many jobs or bytes (or when the event loop turns). */
 const BATCH_JOBS = 256;
@@ -36,7 +36,8 @@ export interface OpenPoolOptions {
 interface Pending {
   worker: number;
   bytes: number;
-  resolve: (data: Buffer) => void;
+  /** The plaintext, or for a job written where it belongs (writeChunkAt) its length. */
+  resolve: (data: Buffer | number) => void;
   reject: (error: Error) => void;
   /** A file handed over whole: resolved with its bytes of content once written. */
   file?: { path: Buffer; resolve: (bytes: number) => void };
@@ -48,6 +49,8 @@ interface Batch {
   jobs: number[];
   /** FILE_FIELDS per file (open-protocol.ts). */
   files: number[];
+  /** TARGET_FIELDS per job once a job has a target (earlier jobs get -1). */
+  targets: number[] | null;
   data: Uint8Array;
   used: number;
 }
@@ -98,6 +101,11 @@ export class OpenPool {
     return (id, envelope) => this.open(id, envelope);
   }
 
+  /** A WriteChunkAt for extractArchive. */
+  get chunkWriter(): WriteChunkAt {
+    return (id, envelope, fd, position, length, sparse) => this.writeChunkAt(id, envelope, fd, position, length, sparse);
+  }
+
   /** A WriteFile for extractArchive. */
   get fileWriter(): WriteFile {
     return (file, ids, envelopes) => this.writeFile(file, ids, envelopes);
@@ -109,10 +117,31 @@ export class OpenPool {
     if (this.#workers.length === 0) this.#start();
     const task = this.#nextTask++;
     return new Promise<Buffer>((resolve, reject) => {
-      this.#pending.set(task, { worker: -1, bytes: envelope.length, resolve, reject });
+      this.#pending.set(task, { worker: -1, bytes: envelope.length, resolve: resolve as (data: Buffer | number) => void, reject });
       const batch = this.#batchFor(32 + envelope.length);
       batch.tasks.push(task);
       this.#addJob(batch, task, id, envelope);
+      this.#sendWhenFull(batch);
+    });
+  }
+
+  /**
+   * Opens a chunk of a big file and writes it at `position` of the open file `fd` in the worker;
+   * resolves to its length. A plaintext that is not `length` bytes long (as the item recorded) is
+   * not written but resolved as it is. With `sparse`, an all-zero chunk is left a hole.
+   */
+  writeChunkAt(id: Buffer, envelope: Buffer, fd: number, position: number, length: number, sparse: boolean): Promise<Buffer | number> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    if (this.#closed) return Promise.reject(new Error('The chunk opening pool is closed'));
+    if (this.#workers.length === 0) this.#start();
+    const task = this.#nextTask++;
+    return new Promise<Buffer | number>((resolve, reject) => {
+      this.#pending.set(task, { worker: -1, bytes: envelope.length, resolve, reject });
+      const batch = this.#batchFor(32 + envelope.length);
+      batch.tasks.push(task);
+      const targets = batch.targets ??= new Array<number>((batch.jobs.length / JOB_FIELDS) * TARGET_FIELDS).fill(-1);
+      this.#addJob(batch, task, id, envelope);
+      targets.splice(targets.length - TARGET_FIELDS, TARGET_FIELDS, fd, position, length, sparse ? 1 : 0);
       this.#sendWhenFull(batch);
     });
   }
@@ -150,7 +179,7 @@ export class OpenPool {
   /** The batch to add `need` bytes to: the current one if they fit, else a new one. */
   #batchFor(need: number): Batch {
     if (this.#batch !== null && this.#batch.used + need > this.#batch.data.length) this.#flush();
-    return this.#batch ??= { tasks: [], jobs: [], files: [], data: this.#buffer(need), used: 0 };
+    return this.#batch ??= { tasks: [], jobs: [], files: [], targets: null, data: this.#buffer(need), used: 0 };
   }
 
   #addJob(batch: Batch, task: number, id: Buffer, envelope: Buffer): void {
@@ -158,6 +187,8 @@ export class OpenPool {
     batch.data.set(envelope, batch.used + 32);
     batch.jobs.push(task, batch.used, batch.used + 32, envelope.length);
     batch.used += 32 + envelope.length;
+    // Once the batch has targets, every job has a row: none (writeChunkAt fills in its own).
+    batch.targets?.push(-1, 0, 0, 0);
   }
 
   #sendWhenFull(batch: Batch): void {
@@ -206,6 +237,10 @@ export class OpenPool {
       message.files = new Float64Array(batch.files);
       transfer.push(message.files.buffer as ArrayBuffer);
     }
+    if (batch.targets !== null) {
+      message.targets = new Float64Array(batch.targets);
+      transfer.push(message.targets.buffer as ArrayBuffer);
+    }
     this.#workers[target]!.postMessage(message, transfer);
   }
 
@@ -229,7 +264,9 @@ export class OpenPool {
     for (let r = 0; r < results.length; r += RESULT_FIELDS) {
       const pending = this.#take(results[r]!);
       const length = results[r + 3]!;
-      pending?.resolve(length === 0 ? Buffer.alloc(0) : Buffer.from(buffers[results[r + 1]!]!, results[r + 2]!, length));
+      const buffer = results[r + 1]!;
+      if (buffer < 0) pending?.resolve(length);
+      else pending?.resolve(length === 0 ? Buffer.alloc(0) : Buffer.from(buffers[buffer]!, results[r + 2]!, length));
     }
     const written = msg.written;
     if (written !== undefined) {

@@ -18,6 +18,13 @@ export const RESULT_FIELDS = 4;
 export const FILE_FIELDS = 12;
 /** Numbers per written file in `written`: task, bytes of content. */
 export const WRITTEN_FIELDS = 2;
+/**
+ * Numbers per job in `targets` (extract, a big file): the open file descriptor to write the
+ * plaintext to (-1: send it back as usual), the offset, the length the item records for the chunk
+ * (a plaintext of another length is sent back unwritten), and 1 to leave an all-zero chunk a hole.
+ * A written job's result has buffer index -1.
+ */
+export const TARGET_FIELDS = 4;
 
 export type ToOpenWorker =
   | { type: 'init'; mode: KeyMode; material: KeyMaterial }
@@ -25,7 +32,7 @@ export type ToOpenWorker =
    * `keep`: send the plaintexts back (extract); false: only verify (check --verify-data). The jobs of
    * `files` are not answered one by one: their file is written, and reported once.
    */
-  | { type: 'open'; jobs: Float64Array; data: ArrayBuffer; keep: boolean; files?: Float64Array };
+  | { type: 'open'; jobs: Float64Array; data: ArrayBuffer; keep: boolean; files?: Float64Array; targets?: Float64Array };
 
 /**
  * The jobs (or files) that failed, with the error opening raised (`integrity`: an IntegrityError),

@@ -9,8 +9,10 @@ import { Compressor, parseCompressionSpec } from '../compress/index.js';
 import { Key, type KeyMaterial } from '../crypto/index.js';
 import { ObjectCodec } from '../crypto/object-codec.js';
 import { BorgError, IntegrityError } from '../errors.js';
+import { writeSync } from 'node:fs';
+import { isAllZero } from './extract/file-writer.js';
 import { writeNewFileSync, type SystemError } from '../platform/native.js';
-import { FILE_FIELDS, JOB_FIELDS, RESULT_FIELDS, type FromOpenWorker, type OpenFailure, type ToOpenWorker } from './open-protocol.js';
+import { FILE_FIELDS, JOB_FIELDS, RESULT_FIELDS, TARGET_FIELDS, type FromOpenWorker, type OpenFailure, type ToOpenWorker } from './open-protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('open-worker must run in a worker thread');
@@ -71,6 +73,18 @@ function filesOfJobs(files: Float64Array | undefined, count: number): { of: Int3
   return { of, list };
 }
 
+/** Writes all of `data` at `position` of `fd` (short writes continue). */
+function writeAt(fd: number, data: Buffer, position: number): void {
+  let done = 0;
+  while (done < data.length) done += writeSync(fd, data, done, data.length - done, position + done);
+}
+
+function systemFailure(task: number, e: unknown): OpenFailure {
+  const error = e as SystemError;
+  if (typeof error.errno === 'number' && typeof error.syscall === 'string') return { task, errno: error.errno, syscall: error.syscall };
+  return { task, bug: String(error.message) };
+}
+
 /** Writes a gathered file; a failed system call is its failure. */
 function writeFile(files: Float64Array, input: Buffer, file: FileInBatch, written: number[], failures: OpenFailure[]): void {
   const r = file.row;
@@ -82,9 +96,7 @@ function writeFile(files: Float64Array, input: Buffer, file: FileInBatch, writte
     writeNewFileSync(path, file.plaintexts, files[r + 5]!, files[r + 6]!, files[r + 7]!, atime, mtime);
     written.push(task, file.bytes);
   } catch (e) {
-    const error = e as SystemError;
-    if (typeof error.errno === 'number' && typeof error.syscall === 'string') failures.push({ task, errno: error.errno, syscall: error.syscall });
-    else failures.push({ task, bug: String(error.message) });
+    failures.push(systemFailure(task, e));
   }
   file.plaintexts = [];
 }
@@ -145,6 +157,24 @@ port.on('message', (msg: ToOpenWorker) => {
         continue;
       }
       const data = codec!.unpack(id, envelope);
+      const t = j * TARGET_FIELDS;
+      const fd = msg.targets?.[t] ?? -1;
+      if (fd >= 0 && data.length === msg.targets![t + 2]) {
+        // Written where it belongs in its file (an all-zero chunk of a sparse extraction: a hole).
+        if (msg.targets![t + 3] !== 1 || !isAllZero(data)) {
+          try {
+            writeAt(fd, data, msg.targets![t + 1]!);
+          } catch (e) {
+            failures.push(systemFailure(task, e));
+            continue;
+          }
+        }
+        const row = done++ * RESULT_FIELDS;
+        results[row] = task;
+        results[row + 1] = -1;
+        results[row + 3] = data.length;
+        continue;
+      }
       const row = done++ * RESULT_FIELDS;
       results[row] = task;
       results[row + 3] = data.length;

@@ -5,6 +5,7 @@
 // directory times). --workers 1 and 2 must agree, also when a worker opens and writes a small
 // file whole and one of its chunks is damaged.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -122,6 +123,41 @@ describe('extract writing small files in the background', () => {
     assert.equal(readFileSync(path, 'utf8'), 'replaced');
     assert.throws(() => writeNewFileSync(join(work, 'not-empty'), [], 0o600, -1, -1, MTIME, MTIME), { code: 'EEXIST', syscall: 'open', path: join(work, 'not-empty') });
     assert.throws(() => writeNewFileSync(join(work, 'missing/file'), [], 0o600, -1, -1, MTIME, MTIME), { code: 'ENOENT', syscall: 'open' });
+  });
+
+  it('bigger files written chunk by chunk in the workers: holes with --sparse, wrong recorded chunk sizes', async () => {
+    const placedRepo = join(work, 'repo-placed');
+    const pattern = (seed: number, bytes: number) => Buffer.from(Array.from({ length: bytes }, (_, i) => (i * seed + (i >> 9)) & 0x7f));
+    const a = pattern(7, 3 << 20);
+    const b = pattern(13, 2 << 20);
+    const zeros = Buffer.alloc(3 << 20);
+    const sha = (data: Buffer) => createHash('sha256').update(data).digest(); // ids of an unencrypted repository
+    const ref = (data: Buffer, size = data.length) => ({ id: sha(data), size, csize: 0 });
+    await writeArchive(placedRepo, env, 'a', [
+      // Stores the three chunks (ASCII: the content strings are stored as UTF-8).
+      { path: 'store-a', content: a.toString('latin1') }, { path: 'store-b', content: b.toString('latin1') }, { path: 'store-zeros', content: zeros.toString('latin1') },
+      { path: 'placed', chunks: [ref(a), ref(zeros), ref(b), ref(zeros)], size: a.length + b.length + 2 * zeros.length },
+      // Recorded sizes that are wrong: offsets from them would misplace b; the content stays right.
+      { path: 'misrecorded', chunks: [ref(a), ref(b, 1000), ref(a, a.length + 5), ref(b)], size: 2 * a.length + 2 * b.length },
+    ]);
+    for (const sparse of [false, true]) {
+      const targets = [];
+      for (const workers of [1, 2]) {
+        const target = join(work, `placed-${sparse}-${workers}`);
+        mkdirSync(target);
+        const err: string[] = [];
+        const code = await runCli(['extract', '--workers', String(workers), ...(sparse ? ['--sparse'] : []), `${placedRepo}::a`], {
+          env, cwd: target, stdout: { write: () => undefined }, stderr: { write: (text) => void err.push(String(text)) },
+        });
+        assert.equal(code, 0, err.join(''));
+        targets.push(target);
+      }
+      // Same content, sizes and allocated blocks (holes) as one worker writing in order (compared
+      // before reading changes the atimes).
+      assert.deepEqual(diffTrees(targets[0]!, targets[1]!), []);
+      assert.deepEqual(readFileSync(join(targets[1]!, 'placed')), Buffer.concat([a, zeros, b, zeros]));
+      assert.deepEqual(readFileSync(join(targets[1]!, 'misrecorded')), Buffer.concat([a, b, a, b]));
+    }
   });
 
   it('a damaged chunk of a file a worker writes whole ends the extraction as with one worker', async () => {

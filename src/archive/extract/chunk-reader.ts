@@ -33,11 +33,20 @@ export interface FileToWrite {
  */
 export type WriteFile = (file: FileToWrite, ids: readonly Buffer[], envelopes: readonly Buffer[]) => Promise<number>;
 
+/**
+ * Opens a chunk and writes its plaintext at `position` of the open file `fd` elsewhere (a worker
+ * thread); resolves to its length. A plaintext that is not `length` bytes long is not written but
+ * resolved as it is. With `sparse`, an all-zero chunk is left a hole.
+ */
+export type WriteChunkAt = (id: Buffer, envelope: Buffer, fd: number, position: number, length: number, sparse: boolean) => Promise<Buffer | number>;
+
 export interface ChunkSource {
   readonly repository: Repository;
   readonly openChunk: OpenChunk;
   /** Where there is one, small files are handed over whole to be opened and written. */
   readonly writeFile?: WriteFile | undefined;
+  /** Where there is one, the chunks of bigger files are written by whoever opens them. */
+  readonly writeChunkAt?: WriteChunkAt | undefined;
 }
 
 const DEFAULT_WINDOW = 4;

@@ -11,7 +11,7 @@ import { OpenPool } from '../open-pool.js';
 import { removeSurrogates } from '../display-text.js';
 import { isDir, isHardlinkSlave, type Item } from '../item.js';
 import type { PatternMatcher } from '../patterns/index.js';
-import { codecOpener, type OpenChunk, type WriteFile } from './chunk-reader.js';
+import { codecOpener, type OpenChunk } from './chunk-reader.js';
 import { describeOsError, isSystemError, ItemWarning, osWarningCode } from './errors.js';
 import { ExtractProgress } from './extract-progress.js';
 import { HardlinkTracker } from './hardlinks.js';
@@ -102,11 +102,12 @@ class Extraction {
   /** Small files written in the background; side effects (output, warnings) stay in archive order. */
   readonly #background = new WritePipeline();
 
-  constructor(private readonly source: ArchiveSource, private readonly options: ExtractOptions, openChunk: OpenChunk, writeFile?: WriteFile) {
+  constructor(private readonly source: ArchiveSource, private readonly options: ExtractOptions, openChunk: OpenChunk, pool?: OpenPool) {
     this.#mode = options.dryRun ? 'dry-run' : options.output !== undefined ? 'output' : 'write';
     this.#progress = options.progress !== undefined ? new ExtractProgress(options.progress) : null;
-    // Small files go to the workers whole only when they are written (not for a dry run or --stdout).
-    const chunks = { repository: source.repository, openChunk, writeFile: this.#mode === 'write' ? writeFile : undefined };
+    // Workers write what they open only when files are written (not for a dry run or --stdout).
+    const writes = this.#mode === 'write' && pool !== undefined;
+    const chunks = { repository: source.repository, openChunk, writeFile: writes ? pool.fileWriter : undefined, writeChunkAt: writes ? pool.chunkWriter : undefined };
     this.#prefetch = new ChunkPrefetcher(chunks);
     this.#content = {
       chunks,
@@ -188,7 +189,7 @@ class Extraction {
           const selected = this.#selects(item);
           let bytes = 0;
           if (selected && item.chunks !== undefined && item.chunks.length > 0) {
-            this.#prefetch.plan(item.chunks, this.#writer?.handsOver(item) ?? false);
+            this.#prefetch.plan(item.chunks, this.#writer?.fetchesRaw(item) ?? false);
             for (const chunk of item.chunks) bytes += chunk.size;
           }
           window.push({ item, selected, bytes });
@@ -331,7 +332,7 @@ export async function extractArchive(source: ArchiveSource, archive: LoadedArchi
   const pool = options.openChunk === undefined && (options.workers ?? 1) > 1 ? new OpenPool(source.key, options.workers!) : null;
   const openChunk = options.openChunk ?? pool?.opener ?? codecOpener(source.codec);
   try {
-    return await new Extraction(source, options, openChunk, pool?.fileWriter).run(archive);
+    return await new Extraction(source, options, openChunk, pool ?? undefined).run(archive);
   } finally {
     await pool?.close();
   }

@@ -68,6 +68,12 @@ export class FileWriter {
     return this.#position;
   }
 
+  /** Continues after `bytes` that were written in place by someone else. */
+  skip(bytes: number): void {
+    this.#position += bytes;
+    this.#batchStart = this.#position;
+  }
+
   async write(data: Buffer): Promise<void> {
     if (this.sparse && isAllZero(data)) {
       await this.#flush(false);

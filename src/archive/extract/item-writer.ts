@@ -2,12 +2,14 @@
 // make missing parents, create the object (regular file content from the repository, directory,
 // symlink, fifo, device, or a hard link to the file extracted for its group), restore metadata.
 // Directories only get their metadata later (ItemWriter.restoreDirectory), after their contents.
-import { closeSync, constants, linkSync, lstatSync, mkdirSync, openSync, symlinkSync } from 'node:fs';
+import { closeSync, constants, ftruncateSync, linkSync, lstatSync, mkdirSync, openSync, symlinkSync } from 'node:fs';
 
+import { BorgError } from '../../errors.js';
 import { fsPath } from '../../format/surrogate-escape.js';
 import { mkfifo, mknod, writeNewFile } from '../../platform/native.js';
 import { isBlk, isChr, isDir, isFifo, isHardlinkSlave, isRegular, isSymlink, type ChunkRef, type Item } from '../item.js';
-import { readChunks, type ChunkSource } from './chunk-reader.js';
+import { readChunks, type ChunkSource, type WriteChunkAt } from './chunk-reader.js';
+import { writeChunksAt } from './positional-writer.js';
 import { ItemWarning, isSystemError } from './errors.js';
 import { FileWriter } from './file-writer.js';
 import type { HardlinkTracker } from './hardlinks.js';
@@ -115,11 +117,15 @@ export class ItemWriter {
   }
 
   /**
-   * Whether `item`, if written in the background, will most likely be handed over whole to the
-   * chunk source (a worker opens its chunks and creates it): its chunks are then best fetched raw.
+   * Whether the chunks of `item` will most likely be written by whoever opens them: a small file
+   * handed over whole (startFile), or a bigger one written chunk by chunk in place (#regular). They
+   * are then best fetched raw.
    */
-  handsOver(item: Item): boolean {
-    return this.content.chunks.writeFile !== undefined && this.#backgroundContentBytes(item) !== null && (item.chunks?.length ?? 0) > 0;
+  fetchesRaw(item: Item): boolean {
+    if ((item.chunks?.length ?? 0) === 0) return false;
+    const { writeFile, writeChunkAt } = this.content.chunks;
+    if (writeFile !== undefined && this.#backgroundContentBytes(item) !== null) return true;
+    return writeChunkAt !== undefined && isRegular(item) && !isHardlinkSlave(item);
   }
 
   /** What backgroundBytes says of the item itself, whatever its path. */
@@ -175,7 +181,7 @@ export class ItemWriter {
         this.content.onData?.(bytes);
       }, (error: unknown) => {
         // A chunk that could not be opened: as when it fails before the file is opened.
-        if (!isSystemError(error)) this.#emptyAfterFailure(item, relative, path);
+        if (error instanceof BorgError) this.#emptyAfterFailure(item, relative, path);
         throw error;
       });
     } else {
@@ -261,8 +267,16 @@ export class ItemWriter {
     const writer = new FileWriter(fd, this.content.sparse);
     let size: number;
     try {
-      size = await pumpContent(content, this.content, (data) => writer.write(data));
+      const writeChunkAt = this.content.chunks.writeChunkAt;
+      const raw = writeChunkAt !== undefined ? this.content.prefetch?.takeRaw(content.chunks) : null;
+      if (raw) {
+        size = await this.#writeInPlace(fd, writer, content, raw, writeChunkAt!);
+      } else {
+        size = await pumpContent(content, this.content, (data) => writer.write(data));
+      }
       await writer.finish();
+      // Chunks written in place may have reached past the end (a chunk smaller than recorded).
+      if (raw) ftruncateSync(fd, size);
       restoreAttrs({ path, fd }, item, this.restore);
     } catch (error) {
       await writer.abandon();
@@ -272,6 +286,30 @@ export class ItemWriter {
     }
     this.hardlinks.extracted(item, relative);
     checkContent(content, size);
+  }
+
+  /**
+   * Has the workers write the chunks at their offsets; from a chunk whose size is not the one the
+   * item records, writes on in order with `writer`. Returns the bytes of content.
+   */
+  async #writeInPlace(fd: number, writer: FileWriter, content: Content, envelopes: AsyncIterable<Buffer>, writeChunkAt: WriteChunkAt): Promise<number> {
+    const { onData, signal, sparse } = this.content;
+    const { written, rest } = await writeChunksAt(fd, content.chunks, envelopes, writeChunkAt, { sparse, onData, signal });
+    writer.skip(written);
+    if (rest === null) return written;
+    let size = written;
+    const sink = async (data: Buffer) => {
+      await writer.write(data);
+      size += data.length;
+      await onData?.(data.length);
+    };
+    await sink(rest.plaintext);
+    const after = content.chunks.slice(rest.index + 1).map((c) => c.id);
+    for await (const data of readChunks(this.content.chunks, after)) {
+      signal?.throwIfAborted();
+      await sink(data);
+    }
+    return size;
   }
 
   #special(item: Item, relative: string): void {

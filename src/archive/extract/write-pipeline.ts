@@ -104,5 +104,8 @@ export class WritePipeline {
   /** Waits for files still being written, whatever happened (before the extraction returns). */
   async settle(): Promise<void> {
     await this.#tail.catch(() => undefined);
+    // After a failure the links no longer wait for their files: those still being written finish
+    // before the workers writing them may be stopped.
+    await Promise.all(this.#files.map((f) => f.written));
   }
 }
