@@ -10,8 +10,9 @@ import type { Key } from '../crypto/index.js';
 import { BorgError, IntegrityError } from '../errors.js';
 import { systemErrorOf } from '../platform/native.js';
 import { startWorker } from '../platform/worker.js';
-import type { FileToWrite, OpenChunk, WriteChunkAt, WriteFile } from './extract/chunk-reader.js';
-import { JOB_FIELDS, RESULT_FIELDS, TARGET_FIELDS, WRITTEN_FIELDS, type FromOpenWorker, type OpenFailure, type ToOpenWorker } from './open-protocol.js';
+import type { ObjectLocation } from '../repository/repository.js';
+import type { FileToWrite, OpenChunk, StoredChunk, WriteChunkAt, WriteFile } from './extract/chunk-reader.js';
+import { JOB_FIELDS, LOCATION_FIELDS, RESULT_FIELDS, TARGET_FIELDS, WRITTEN_FIELDS, type FromOpenWorker, type OpenFailure, type ToOpenWorker } from './open-protocol.js';
 
 /** A batch is sent once it holds this many jobs or bytes (or when the event loop turns). */
 const BATCH_JOBS = 256;
@@ -51,11 +52,28 @@ interface Batch {
   files: number[];
   /** TARGET_FIELDS per job once a job has a target (earlier jobs get -1). */
   targets: number[] | null;
+  /** LOCATION_FIELDS per job once a job is read by the worker (earlier jobs get -1). */
+  locations: number[] | null;
+  /** Where each segment file's path is in `data`. */
+  paths: Map<string, [number, number]>;
   data: Uint8Array;
   used: number;
 }
 
 const NS = 1_000_000_000n;
+
+/** What a job read by the worker counts for the load of that worker (its size is not known here). */
+const LOCATED_LOAD = 64 * 1024;
+const UTF8 = new TextEncoder();
+
+function loadOf(chunk: StoredChunk): number {
+  return Buffer.isBuffer(chunk) ? chunk.length : LOCATED_LOAD;
+}
+
+/** Bytes a chunk takes in a batch at most (a located one: its id and, the first time, its file's path). */
+function batchBytesOf(chunk: StoredChunk): number {
+  return Buffer.isBuffer(chunk) ? 32 + chunk.length : 32 + Buffer.byteLength(chunk.path);
+}
 
 function failureError(failure: OpenFailure, pending: Pending): Error {
   if ('bug' in failure) return new Error(`Cannot open a chunk: ${failure.bug}`);
@@ -71,6 +89,9 @@ export class OpenPool {
   readonly #load: number[] = [];
   readonly #pending = new Map<number, Pending>();
   #batch: Batch | null = null;
+  #lastTarget = -1;
+  /** The directory of the last file added to the batch. */
+  #batchDir: Buffer | null = null;
   /** Batch buffers handed back by the workers (verification only), ready for reuse. */
   readonly #free: ArrayBuffer[] = [];
   #freeBytes = 0;
@@ -130,14 +151,14 @@ export class OpenPool {
    * resolves to its length. A plaintext that is not `length` bytes long (as the item recorded) is
    * not written but resolved as it is. With `sparse`, an all-zero chunk is left a hole.
    */
-  writeChunkAt(id: Buffer, envelope: Buffer, fd: number, position: number, length: number, sparse: boolean): Promise<Buffer | number> {
+  writeChunkAt(id: Buffer, envelope: StoredChunk, fd: number, position: number, length: number, sparse: boolean): Promise<Buffer | number> {
     if (this.#failure) return Promise.reject(this.#failure);
     if (this.#closed) return Promise.reject(new Error('The chunk opening pool is closed'));
     if (this.#workers.length === 0) this.#start();
     const task = this.#nextTask++;
     return new Promise<Buffer | number>((resolve, reject) => {
-      this.#pending.set(task, { worker: -1, bytes: envelope.length, resolve, reject });
-      const batch = this.#batchFor(32 + envelope.length);
+      this.#pending.set(task, { worker: -1, bytes: loadOf(envelope), resolve, reject });
+      const batch = this.#batchFor(batchBytesOf(envelope));
       batch.tasks.push(task);
       const targets = batch.targets ??= new Array<number>((batch.jobs.length / JOB_FIELDS) * TARGET_FIELDS).fill(-1);
       this.#addJob(batch, task, id, envelope);
@@ -151,16 +172,25 @@ export class OpenPool {
    * resolves to its bytes of content. Fails like open() for a chunk, or with the system error of
    * creating the file (then it may exist in part).
    */
-  writeFile(file: FileToWrite, ids: readonly Buffer[], envelopes: readonly Buffer[]): Promise<number> {
+  writeFile(file: FileToWrite, ids: readonly Buffer[], envelopes: readonly StoredChunk[]): Promise<number> {
     if (this.#failure) return Promise.reject(this.#failure);
     if (this.#closed) return Promise.reject(new Error('The chunk opening pool is closed'));
     if (this.#workers.length === 0) this.#start();
     const task = this.#nextTask++;
     let bytes = 0;
-    for (const envelope of envelopes) bytes += envelope.length;
+    let need = file.path.length;
+    for (const envelope of envelopes) {
+      bytes += loadOf(envelope);
+      need += batchBytesOf(envelope);
+    }
     return new Promise<number>((resolve, reject) => {
       this.#pending.set(task, { worker: -1, bytes, resolve: () => undefined, reject, file: { path: file.path, resolve } });
-      const batch = this.#batchFor(32 * ids.length + bytes + file.path.length);
+      // Files are created holding their directory's lock: a batch ends where the directory changes,
+      // so that the workers create files in different directories instead of queueing for one.
+      const dir = file.path.subarray(0, file.path.lastIndexOf(0x2f) + 1);
+      if (this.#batch !== null && this.#batchDir !== null && !this.#batchDir.equals(dir)) this.#flush();
+      this.#batchDir = dir;
+      const batch = this.#batchFor(need);
       batch.tasks.push(task);
       const firstJob = batch.jobs.length / JOB_FIELDS;
       for (let i = 0; i < ids.length; i++) this.#addJob(batch, 0, ids[i]!, envelopes[i]!);
@@ -179,16 +209,35 @@ export class OpenPool {
   /** The batch to add `need` bytes to: the current one if they fit, else a new one. */
   #batchFor(need: number): Batch {
     if (this.#batch !== null && this.#batch.used + need > this.#batch.data.length) this.#flush();
-    return this.#batch ??= { tasks: [], jobs: [], files: [], targets: null, data: this.#buffer(need), used: 0 };
+    return this.#batch ??= { tasks: [], jobs: [], files: [], targets: null, locations: null, paths: new Map(), data: this.#buffer(need), used: 0 };
   }
 
-  #addJob(batch: Batch, task: number, id: Buffer, envelope: Buffer): void {
+  #addJob(batch: Batch, task: number, id: Buffer, envelope: StoredChunk): void {
     batch.data.set(id, batch.used);
-    batch.data.set(envelope, batch.used + 32);
-    batch.jobs.push(task, batch.used, batch.used + 32, envelope.length);
-    batch.used += 32 + envelope.length;
+    if (Buffer.isBuffer(envelope)) {
+      batch.data.set(envelope, batch.used + 32);
+      batch.jobs.push(task, batch.used, batch.used + 32, envelope.length);
+      batch.used += 32 + envelope.length;
+      batch.locations?.push(-1, 0, 0, 0);
+    } else {
+      batch.jobs.push(task, batch.used, -1, 0);
+      batch.used += 32;
+      this.#addLocation(batch, envelope);
+    }
     // Once the batch has targets, every job has a row: none (writeChunkAt fills in its own).
     batch.targets?.push(-1, 0, 0, 0);
+  }
+
+  #addLocation(batch: Batch, at: ObjectLocation): void {
+    const locations = batch.locations ??= new Array<number>((batch.jobs.length / JOB_FIELDS - 1) * LOCATION_FIELDS).fill(-1);
+    let path = batch.paths.get(at.path);
+    if (path === undefined) {
+      const length = UTF8.encodeInto(at.path, batch.data.subarray(batch.used)).written;
+      path = [batch.used, length];
+      batch.paths.set(at.path, path);
+      batch.used += length;
+    }
+    locations.push(path[0], path[1], at.segment, at.offset);
   }
 
   #sendWhenFull(batch: Batch): void {
@@ -218,8 +267,15 @@ export class OpenPool {
     const batch = this.#batch;
     this.#batch = null;
     if (batch === null || this.#failure) return;
-    let target = 0;
-    for (let i = 1; i < this.#load.length; i++) if (this.#load[i]! < this.#load[target]!) target = i;
+    // The least loaded worker; among equals the one after the last chosen, so that batches that are
+    // done before the next one comes still spread over all workers.
+    const n = this.#load.length;
+    let target = (this.#lastTarget + 1) % n;
+    for (let k = 1; k < n; k++) {
+      const i = (this.#lastTarget + 1 + k) % n;
+      if (this.#load[i]! < this.#load[target]!) target = i;
+    }
+    this.#lastTarget = target;
     let bytes = 0;
     for (const task of batch.tasks) {
       const pending = this.#pending.get(task);
@@ -240,6 +296,10 @@ export class OpenPool {
     if (batch.targets !== null) {
       message.targets = new Float64Array(batch.targets);
       transfer.push(message.targets.buffer as ArrayBuffer);
+    }
+    if (batch.locations !== null) {
+      message.locations = new Float64Array(batch.locations);
+      transfer.push(message.locations.buffer as ArrayBuffer);
     }
     this.#workers[target]!.postMessage(message, transfer);
   }

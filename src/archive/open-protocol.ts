@@ -25,6 +25,12 @@ export const WRITTEN_FIELDS = 2;
  * A written job's result has buffer index -1.
  */
 export const TARGET_FIELDS = 4;
+/**
+ * Numbers per job in `locations` (a local repository): where the worker reads the envelope itself —
+ * offset and length of the segment file's path in `data`, the segment number and the entry's offset
+ * (path offset -1: the envelope is in `data`).
+ */
+export const LOCATION_FIELDS = 4;
 
 export type ToOpenWorker =
   | { type: 'init'; mode: KeyMode; material: KeyMaterial }
@@ -32,7 +38,7 @@ export type ToOpenWorker =
    * `keep`: send the plaintexts back (extract); false: only verify (check --verify-data). The jobs of
    * `files` are not answered one by one: their file is written, and reported once.
    */
-  | { type: 'open'; jobs: Float64Array; data: ArrayBuffer; keep: boolean; files?: Float64Array; targets?: Float64Array };
+  | { type: 'open'; jobs: Float64Array; data: ArrayBuffer; keep: boolean; files?: Float64Array; targets?: Float64Array; locations?: Float64Array };
 
 /**
  * The jobs (or files) that failed, with the error opening raised (`integrity`: an IntegrityError),

@@ -12,7 +12,8 @@ import { BorgError, IntegrityError } from '../errors.js';
 import { writeSync } from 'node:fs';
 import { isAllZero } from './extract/file-writer.js';
 import { writeNewFileSync, type SystemError } from '../platform/native.js';
-import { FILE_FIELDS, JOB_FIELDS, RESULT_FIELDS, TARGET_FIELDS, type FromOpenWorker, type OpenFailure, type ToOpenWorker } from './open-protocol.js';
+import { SyncEntryReader } from '../repository/entry-reader-sync.js';
+import { FILE_FIELDS, JOB_FIELDS, LOCATION_FIELDS, RESULT_FIELDS, TARGET_FIELDS, type FromOpenWorker, type OpenFailure, type ToOpenWorker } from './open-protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('open-worker must run in a worker thread');
@@ -47,6 +48,7 @@ const NO_IVS = {
 const OWN_BUFFER_MIN = 256 * 1024;
 
 let codec: ObjectCodec | null = null;
+const segments = new SyncEntryReader();
 
 const NS = 1_000_000_000n;
 
@@ -71,6 +73,20 @@ function filesOfJobs(files: Float64Array | undefined, count: number): { of: Int3
     list.push({ row, last: first + jobs - 1, plaintexts: [], bytes: 0, failed: false });
   }
   return { of, list };
+}
+
+/**
+ * Opens job `j`: its envelope is in the batch, or (a local repository) read from its segment file
+ * here. A plaintext in the reader's buffer (stored uncompressed) is copied out of it.
+ */
+function unpackJob(msg: { locations?: Float64Array | undefined }, input: Buffer, j: number, idAt: number, envAt: number, envLength: number): Buffer {
+  const id = input.subarray(idAt, idAt + 32);
+  const l = j * LOCATION_FIELDS;
+  const pathAt = msg.locations?.[l] ?? -1;
+  if (pathAt < 0) return codec!.unpack(id, input.subarray(envAt, envAt + envLength));
+  const path = input.toString('utf8', pathAt, pathAt + msg.locations![l + 1]!);
+  const data = codec!.unpack(id, segments.read(path, msg.locations![l + 2]!, msg.locations![l + 3]!, id));
+  return segments.holds(data) ? Buffer.from(data) : data;
 }
 
 /** Writes all of `data` at `position` of `fd` (short writes continue). */
@@ -128,7 +144,7 @@ port.on('message', (msg: ToOpenWorker) => {
       const file = files.list[fileIndex]!;
       if (!file.failed) {
         try {
-          const data = codec!.unpack(input.subarray(idAt, idAt + 32), input.subarray(envAt, envAt + envLength));
+          const data = unpackJob(msg, input, j, idAt, envAt, envLength);
           file.plaintexts.push(data);
           file.bytes += data.length;
         } catch (e) {
@@ -136,16 +152,16 @@ port.on('message', (msg: ToOpenWorker) => {
           file.plaintexts = [];
           const fileTask = msg.files![file.row]!;
           if (e instanceof BorgError) failures.push({ task: fileTask, error: e.toJSON(), integrity: e instanceof IntegrityError });
-          else failures.push({ task: fileTask, bug: String((e as Error).message) });
+          else failures.push(systemFailure(fileTask, e));
         }
         if (j === file.last && !file.failed) writeFile(msg.files!, input, file, written, failures);
       }
       continue;
     }
     try {
-      const id = input.subarray(idAt, idAt + 32);
-      const envelope = input.subarray(envAt, envAt + envLength);
       if (!msg.keep) {
+        const id = input.subarray(idAt, idAt + 32);
+        const envelope = input.subarray(envAt, envAt + envLength);
         // Verification only: the plaintext is hashed and dropped (no copy of it is made).
         uncollected += envLength;
         codec!.verify(id, envelope);
@@ -156,7 +172,7 @@ port.on('message', (msg: ToOpenWorker) => {
         }
         continue;
       }
-      const data = codec!.unpack(id, envelope);
+      const data = unpackJob(msg, input, j, idAt, envAt, envLength);
       const t = j * TARGET_FIELDS;
       const fd = msg.targets?.[t] ?? -1;
       if (fd >= 0 && data.length === msg.targets![t + 2]) {
@@ -188,9 +204,10 @@ port.on('message', (msg: ToOpenWorker) => {
       }
     } catch (e) {
       if (e instanceof BorgError) failures.push({ task, error: e.toJSON(), integrity: e instanceof IntegrityError });
-      else failures.push({ task, bug: String((e as Error).message) });
+      else failures.push(systemFailure(task, e));
     }
   }
+  segments.closeAll();
   if (packed.length > 0) {
     const out = new Uint8Array(packedBytes);
     let at = 0;

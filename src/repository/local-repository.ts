@@ -13,7 +13,7 @@ import type { IniFile } from './ini.js';
 import { Lock, repositoryLockPath } from './lock.js';
 import { checkRepository, type CheckOptions } from './repository-check.js';
 import { createRepositoryFiles } from './repository-create.js';
-import type { Repository, SegmentLayout } from './repository.js';
+import type { ObjectLocation, Repository, SegmentLayout } from './repository.js';
 import { ATTIC_MAGIC, ID_SIZE, TAG_PUT } from './segment-format.js';
 import { SegmentPaths } from './segment-paths.js';
 import { SegmentReader, type ScannedPut } from './segment-reader.js';
@@ -354,6 +354,31 @@ export class LocalRepository implements Repository {
         slots.forEach((slot, i) => ids.set(table.keyView(slot), 32 * i));
         return { segment, path: paths.filename(segment), offsets: slots.map((slot) => table.readWord(slot, 1)), ids };
       });
+    });
+  }
+
+  locate(ids: readonly Uint8Array[]): Promise<Array<ObjectLocation | null>> {
+    for (const id of ids) checkId(id);
+    return this.serial(async () => {
+      const index = await this.txn.ensureIndex();
+      const { paths, reader } = this.txn.ctx;
+      const files = new Map<number, string>();
+      const found: Array<ObjectLocation | null> = [];
+      for (const id of ids) {
+        const at = index.get(id);
+        if (!at) {
+          found.push(null);
+          continue;
+        }
+        let path = files.get(at.segment);
+        if (path === undefined) {
+          // What a writer of this session still buffers for the segment goes to the file first.
+          await reader.beforeRead(at.segment);
+          files.set(at.segment, (path = paths.filename(at.segment)));
+        }
+        found.push({ segment: at.segment, offset: at.offset, path });
+      }
+      return found;
     });
   }
 

@@ -16,6 +16,13 @@ export interface SegmentLayout {
   ids: Buffer;
 }
 
+/** Where one object lies: its PUT entry at `offset` of segment `segment`, the file `path`. */
+export interface ObjectLocation {
+  segment: number;
+  offset: number;
+  path: string;
+}
+
 /** Ids are 32 bytes; objects are opaque (encrypted envelopes). */
 export interface Repository {
   /** The 32-byte repository id from the config. */
@@ -54,6 +61,11 @@ export interface Repository {
    * segment the index points into with all CRC checks, and nothing was written since; else null.
    */
   objectLayout?(): Promise<SegmentLayout[] | null>;
+  /**
+   * Optional (local repositories): where the objects `ids` lie, for readers that read the segment
+   * files themselves (entries checked as get() checks them); null for an id there is no object for.
+   */
+  locate?(ids: readonly Uint8Array[]): Promise<Array<ObjectLocation | null>>;
   /** Number of objects. */
   len(): Promise<number>;
 

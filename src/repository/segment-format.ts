@@ -123,6 +123,22 @@ export function parseHeader(buf: Buffer, where: string | (() => string)): Header
   return { crc, size, tag };
 }
 
+/**
+ * Checks the header of the PUT for `id` (at least PUT_HEADER_SIZE bytes of `buf`); returns the entry
+ * size. `where` names the position for messages (a function: only called for a message).
+ */
+export function checkPutHeader(buf: Buffer, id: Uint8Array, where: string | (() => string)): number {
+  const at = (): string => (typeof where === 'string' ? where : where());
+  if (buf.length < PUT_HEADER_SIZE) throw new IntegrityError(`Invalid segment entry header ${at()}: short read`);
+  const { size, tag } = parseHeader(buf, where);
+  if (size < PUT_HEADER_SIZE) throw new IntegrityError(`Invalid segment entry size ${size}, too small ${at()}`);
+  if (tag !== TAG_PUT) throw new IntegrityError(`Invalid segment entry header, not a PUT ${at()}`);
+  if (!buf.subarray(HEADER_SIZE, PUT_HEADER_SIZE).equals(id)) {
+    throw new IntegrityError(`Invalid segment entry header, not for the wanted id ${at()}`);
+  }
+  return size;
+}
+
 /** Checks the CRC of a complete entry (`entry` = all `size` bytes, header included). */
 export function entryCrcValid(entry: Buffer, crc: number): boolean {
   return crc32(entry.subarray(4)) === crc;

@@ -5,7 +5,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { IntegrityError } from './errors.js';
 import {
   COMMIT_ENTRY, HEADER_SIZE, ID_SIZE, MAGIC, MAGIC_LEN, PUT_HEADER_SIZE, TAG_COMMIT, TAG_DELETE, TAG_PUT,
-  describePosition, entryCrcValid, parseHeader, type SegmentEntry, type Tag,
+  checkPutHeader, describePosition, entryCrcValid, parseHeader, type SegmentEntry, type Tag,
 } from './segment-format.js';
 import type { SegmentPaths } from './segment-paths.js';
 import { SegmentWindow, type ReadInto } from './segment-window.js';
@@ -161,14 +161,7 @@ export class SegmentReader {
   }
 
   private checkPutHeader(buf: Buffer, id: Uint8Array, where: string): { size: number } {
-    if (buf.length < PUT_HEADER_SIZE) throw new IntegrityError(`Invalid segment entry header ${where}: short read`);
-    const { size, tag } = parseHeader(buf, where);
-    if (size < PUT_HEADER_SIZE) throw new IntegrityError(`Invalid segment entry size ${size}, too small ${where}`);
-    if (tag !== TAG_PUT) throw new IntegrityError(`Invalid segment entry header, not a PUT ${where}`);
-    if (!buf.subarray(HEADER_SIZE, PUT_HEADER_SIZE).equals(id)) {
-      throw new IntegrityError(`Invalid segment entry header, not for the wanted id ${where}`);
-    }
-    return { size };
+    return { size: checkPutHeader(buf, id, where) };
   }
 
   /**

@@ -160,17 +160,17 @@ describe('extract writing small files in the background', () => {
     }
   });
 
-  it('a damaged chunk of a file a worker writes whole ends the extraction as with one worker', async () => {
-    const damagedRepo = join(work, 'repo-damaged');
+  for (const fixCrc of [true, false]) it(`a damaged chunk (${fixCrc ? 'bad content' : 'bad segment CRC'}) of a file a worker writes whole ends the extraction as with one worker`, async () => {
+    const damagedRepo = join(work, `repo-damaged-${fixCrc}`);
     const specs: ItemSpec[] = [];
     for (let i = 0; i < 20; i++) specs.push({ path: `g${i}`, content: `good ${i} `.repeat(100) });
     specs.push({ path: 'broken', content: 'this chunk will not open '.repeat(50) }, { path: 'after', content: 'after' });
     await writeArchive(damagedRepo, env, 'a', specs);
     const layout = await repoLayout(damagedRepo, env);
-    flipObjectBit(damagedRepo, layout.archives[0]!.files.get('broken')![0]!, { fixCrc: true });
+    flipObjectBit(damagedRepo, layout.archives[0]!.files.get('broken')![0]!, { fixCrc });
     const results = [];
     for (const workers of [1, 2]) {
-      const target = join(work, `damaged-${workers}`);
+      const target = join(work, `damaged-${fixCrc}-${workers}`);
       mkdirSync(target);
       const err: string[] = [];
       const code = await runCli(['extract', '--workers', String(workers), `${damagedRepo}::a`], {

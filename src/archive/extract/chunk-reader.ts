@@ -4,7 +4,10 @@
 // a worker pool can take it over, and then up to `window` chunks are opened in parallel while the
 // caller writes earlier ones — results still come back in order.
 import type { ObjectCodec } from '../../crypto/object-codec.js';
-import type { Repository } from '../../repository/repository.js';
+import type { ObjectLocation, Repository } from '../../repository/repository.js';
+
+/** A chunk as the repository stores it: its envelope, or (a local repository) where it lies. */
+export type StoredChunk = Buffer | ObjectLocation;
 
 /** Turns a stored envelope into the chunk's plaintext; throws (IntegrityError, ...) if it cannot. */
 export type OpenChunk = (id: Buffer, envelope: Buffer) => Buffer | Promise<Buffer>;
@@ -31,14 +34,14 @@ export interface FileToWrite {
  * thread); resolves to its bytes of content. Rejects with the chunk's error (then nothing was
  * created) or the system error of creating it.
  */
-export type WriteFile = (file: FileToWrite, ids: readonly Buffer[], envelopes: readonly Buffer[]) => Promise<number>;
+export type WriteFile = (file: FileToWrite, ids: readonly Buffer[], envelopes: readonly StoredChunk[]) => Promise<number>;
 
 /**
  * Opens a chunk and writes its plaintext at `position` of the open file `fd` elsewhere (a worker
  * thread); resolves to its length. A plaintext that is not `length` bytes long is not written but
  * resolved as it is. With `sparse`, an all-zero chunk is left a hole.
  */
-export type WriteChunkAt = (id: Buffer, envelope: Buffer, fd: number, position: number, length: number, sparse: boolean) => Promise<Buffer | number>;
+export type WriteChunkAt = (id: Buffer, envelope: StoredChunk, fd: number, position: number, length: number, sparse: boolean) => Promise<Buffer | number>;
 
 export interface ChunkSource {
   readonly repository: Repository;

@@ -213,15 +213,14 @@ class Extraction {
     } catch (error) {
       refusal = error;
     }
-    const background = relative !== null && this.#mode === 'write' && !this.#background.conflicts(relative)
-      ? this.#writer!.backgroundBytes(item, relative)
-      : null;
-    // Everything else depends on the files written so far (or changes a directory's times).
-    if (background === null) await this.#background.drain();
-    if (relative !== null && this.#mode === 'write') {
-      if (background !== null && this.#mustLeaveDirs(relative)) await this.#background.drain();
-      this.#leaveDirsOutside(relative);
-    }
+    const free = relative !== null && this.#mode === 'write' && !this.#background.conflicts(relative);
+    const background = free ? this.#writer!.backgroundBytes(item, relative!) : null;
+    // A directory is made while the files before it are still being written (nothing of it depends
+    // on them; the times of directories left are restored after their files, see #leaveDirsOutside).
+    // Everything else depends on the files written so far.
+    const alongside = background !== null || (free && isDir(item));
+    if (!alongside) await this.#background.drain();
+    if (relative !== null && this.#mode === 'write') this.#leaveDirsOutside(relative);
     this.#background.emit(() => this.options.onItem?.(path, item));
     this.#current = path;
     try {
@@ -240,13 +239,9 @@ class Extraction {
       }
     } catch (error) {
       // Reported in order, after the files before it.
-      if (background !== null) await this.#background.drain();
+      if (alongside) await this.#background.drain();
       this.#report(item.path, error);
     }
-  }
-
-  #mustLeaveDirs(relative: string): boolean {
-    return this.#dirs.length > 0 && !isWithin(relative, this.#dirs[this.#dirs.length - 1]!.relative);
   }
 
   /** Dry run and --stdout: read (and verify) the contents, nothing else. */
@@ -263,10 +258,19 @@ class Extraction {
     checkContent(content, size);
   }
 
-  /** borg restores a directory's metadata as soon as an item outside it comes. */
+  /**
+   * borg restores a directory's metadata as soon as an item outside it comes: here once the files
+   * before that item (those inside it among them) are written, in order with their output.
+   */
   #leaveDirsOutside(relative: string): void {
     while (this.#dirs.length > 0 && !isWithin(relative, this.#dirs[this.#dirs.length - 1]!.relative)) {
-      this.#restoreDir(this.#dirs.pop()!);
+      const dir = this.#dirs.pop()!;
+      this.#background.emit(() => {
+        // Warnings name the directory; then the item being extracted is current again.
+        const current = this.#current;
+        this.#restoreDir(dir);
+        this.#current = current;
+      });
     }
   }
 

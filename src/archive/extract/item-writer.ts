@@ -8,7 +8,7 @@ import { BorgError } from '../../errors.js';
 import { fsPath } from '../../format/surrogate-escape.js';
 import { mkfifo, mknod, writeNewFile } from '../../platform/native.js';
 import { isBlk, isChr, isDir, isFifo, isHardlinkSlave, isRegular, isSymlink, type ChunkRef, type Item } from '../item.js';
-import { readChunks, type ChunkSource, type WriteChunkAt } from './chunk-reader.js';
+import { readChunks, type ChunkSource, type StoredChunk, type WriteChunkAt } from './chunk-reader.js';
 import { writeChunksAt } from './positional-writer.js';
 import { ItemWarning, isSystemError } from './errors.js';
 import { FileWriter } from './file-writer.js';
@@ -155,12 +155,13 @@ export class ItemWriter {
     const writeFile = this.content.chunks.writeFile;
     const raw = writeFile !== undefined ? this.content.prefetch?.takeRaw(content.chunks) : null;
     const buffers: Buffer[] = [];
+    const stored: StoredChunk[] = [];
     let size = 0;
     try {
       if (raw) {
-        for await (const envelope of raw) {
+        for await (const chunk of raw) {
           this.content.signal?.throwIfAborted();
-          buffers.push(envelope);
+          stored.push(chunk);
         }
       } else {
         size = await pumpContent(content, this.content, (data) => {
@@ -176,7 +177,7 @@ export class ItemWriter {
     let written: Promise<unknown>;
     if (raw) {
       const file = { path: typeof path === 'string' ? Buffer.from(path) : path, mode, uid, gid, atimeNs: atime, mtimeNs: item.mtime };
-      written = writeFile!(file, content.chunks.map((c) => c.id), buffers).then((bytes) => {
+      written = writeFile!(file, content.chunks.map((c) => c.id), stored).then((bytes) => {
         size = bytes;
         this.content.onData?.(bytes);
       }, (error: unknown) => {
@@ -292,7 +293,7 @@ export class ItemWriter {
    * Has the workers write the chunks at their offsets; from a chunk whose size is not the one the
    * item records, writes on in order with `writer`. Returns the bytes of content.
    */
-  async #writeInPlace(fd: number, writer: FileWriter, content: Content, envelopes: AsyncIterable<Buffer>, writeChunkAt: WriteChunkAt): Promise<number> {
+  async #writeInPlace(fd: number, writer: FileWriter, content: Content, envelopes: AsyncIterable<StoredChunk>, writeChunkAt: WriteChunkAt): Promise<number> {
     const { onData, signal, sparse } = this.content;
     const { written, rest } = await writeChunksAt(fd, content.chunks, envelopes, writeChunkAt, { sparse, onData, signal });
     writer.skip(written);

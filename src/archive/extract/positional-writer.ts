@@ -5,7 +5,7 @@
 // records comes back unwritten: the offsets of the chunks after it are wrong, so from it on the
 // file is written again in order, as FileWriter does (a damaged or hostile archive).
 import type { ChunkRef } from '../item.js';
-import type { WriteChunkAt } from './chunk-reader.js';
+import type { StoredChunk, WriteChunkAt } from './chunk-reader.js';
 
 /** Bytes of chunks handed out and not yet written. */
 const WINDOW_BYTES = 32 << 20;
@@ -18,7 +18,7 @@ export interface PositionalResult {
 }
 
 export async function writeChunksAt(
-  fd: number, chunks: readonly ChunkRef[], envelopes: AsyncIterable<Buffer>, writeAt: WriteChunkAt,
+  fd: number, chunks: readonly ChunkRef[], envelopes: AsyncIterable<StoredChunk>, writeAt: WriteChunkAt,
   options: { sparse: boolean; onData?: ((bytes: number) => void | Promise<void>) | undefined; signal?: AbortSignal | undefined },
 ): Promise<PositionalResult> {
   const pending: Array<{ index: number; size: number; result: Promise<Buffer | number> }> = [];

@@ -4,10 +4,11 @@
 // are written. `take` hands the writer a planned list's plaintexts in order; plans it passes by
 // (items skipped or refused) are dropped. At most BUDGET bytes of chunks are fetched ahead of the
 // writer (one chunk more when it alone is bigger), so memory stays bounded. A plan can be fetched
-// `raw` (a small file that a worker will open and write whole): its envelopes are kept unopened,
-// and `takeRaw` hands them over; `take` still gives plaintexts, opening them on the way.
+// `raw` (a file whose chunks a worker will open and write): its envelopes are kept unopened — from
+// a local repository only where they lie, as the worker reads them itself — and `takeRaw` hands
+// them over; `take` still gives plaintexts, reading and opening them on the way.
 import type { ChunkRef } from '../item.js';
-import type { ChunkSource } from './chunk-reader.js';
+import type { ChunkSource, StoredChunk } from './chunk-reader.js';
 
 const BUDGET = 32 << 20;
 /**
@@ -21,10 +22,10 @@ const GROUP_BYTES = 8 << 20;
 
 interface Slot {
   ref: ChunkRef;
-  /** Its plan is raw: the result is the envelope. */
+  /** Its plan is raw: the result is the envelope or its location (a StoredChunk). */
   raw: boolean;
-  result?: Promise<Buffer>;
-  settle?: (result: Promise<Buffer>) => void;
+  result?: Promise<Buffer | StoredChunk>;
+  settle?: (result: Promise<Buffer | StoredChunk>) => void;
 }
 
 interface Plan {
@@ -40,7 +41,7 @@ interface Plan {
 }
 
 /** Resolves a slot; its resolver is dropped, as it would keep the plaintext alive. */
-function settle(slot: Slot, result: Promise<Buffer>): void {
+function settle(slot: Slot, result: Promise<Buffer | StoredChunk>): void {
   const resolve = slot.settle!;
   slot.settle = undefined;
   resolve(result);
@@ -74,11 +75,11 @@ export class ChunkPrefetcher {
     const plan = this.#start(chunks);
     if (plan === null) return null;
     const stream = this.#consume(plan);
-    return plan.raw ? this.#opened(plan, stream) : stream;
+    return plan.raw ? this.#opened(plan, stream) : (stream as AsyncIterable<Buffer>);
   }
 
-  /** The envelopes of a list planned raw, in order; null if it was not planned so. */
-  takeRaw(chunks: readonly ChunkRef[]): AsyncIterable<Buffer> | null {
+  /** The stored chunks of a list planned raw, in order; null if it was not planned so. */
+  takeRaw(chunks: readonly ChunkRef[]): AsyncIterable<StoredChunk> | null {
     if (!this.#plans.some((p) => p.key === chunks && p.raw)) return null;
     return this.#consume(this.#start(chunks)!);
   }
@@ -94,15 +95,16 @@ export class ChunkPrefetcher {
     return plan;
   }
 
-  async *#opened(plan: Plan, envelopes: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  async *#opened(plan: Plan, stored: AsyncIterable<StoredChunk>): AsyncGenerator<Buffer> {
     let index = 0;
-    for await (const envelope of envelopes) {
+    for await (const chunk of stored) {
       const id = plan.slots[index++]!.ref.id;
+      const envelope = Buffer.isBuffer(chunk) ? chunk : await this.source.repository.get(id);
       yield await this.source.openChunk(id, envelope);
     }
   }
 
-  async *#consume(plan: Plan): AsyncGenerator<Buffer> {
+  async *#consume(plan: Plan): AsyncGenerator<Buffer | StoredChunk> {
     try {
       while (plan.consumed < plan.slots.length) {
         if (plan.requested === plan.consumed) this.#pump(true);
@@ -145,7 +147,7 @@ export class ChunkPrefetcher {
           const slot = plan.slots[plan.requested]!;
           const full = this.#inFlight + bytes + slot.ref.size > BUDGET && this.#inFlight + bytes > 0;
           if (full || group.length >= GROUP_CHUNKS || bytes >= GROUP_BYTES) break fill;
-          slot.result = new Promise<Buffer>((resolve) => {
+          slot.result = new Promise<Buffer | StoredChunk>((resolve) => {
             slot.settle = resolve;
           });
           // A failure is raised when its turn comes, or never for a dropped plan.
@@ -163,6 +165,26 @@ export class ChunkPrefetcher {
 
   /** Reads and opens a group; a missing or damaged object fails only its own slot. */
   async #fetch(group: Slot[]): Promise<void> {
+    const { repository } = this.source;
+    if (repository.locate === undefined) return this.#read(group);
+    // Raw slots of a local repository: where the objects lie is enough.
+    const read = group.filter((s) => !s.raw);
+    const located = group.filter((s) => s.raw);
+    if (read.length > 0) void this.#read(read);
+    if (located.length === 0) return;
+    try {
+      const places = await repository.locate(located.map((s) => s.ref.id));
+      located.forEach((slot, i) => {
+        const place = places[i];
+        // No such object: get() raises the repository's error for it.
+        settle(slot, place ? Promise.resolve(place) : repository.get(slot.ref.id));
+      });
+    } catch (error) {
+      for (const slot of located) settle(slot, Promise.reject(error));
+    }
+  }
+
+  async #read(group: Slot[]): Promise<void> {
     const { repository, openChunk } = this.source;
     let next = 0;
     while (next < group.length) {
