@@ -20,6 +20,8 @@ const BATCH_BYTES = 4 << 20;
 /** Batch buffers kept for reuse (about as many as are in flight), and their bytes at most. */
 const MAX_FREE_BUFFERS = 4;
 const MAX_FREE_BYTES = 16 << 20;
+/** A new batch buffer's size at least. */
+const MIN_BATCH_BUFFER = 64 * 1024;
 
 /**
  * A worker keeps few JS objects alive: a small young generation makes it collect (and free the
@@ -208,7 +210,19 @@ export class OpenPool {
 
   /** The batch to add `need` bytes to: the current one if they fit, else a new one. */
   #batchFor(need: number): Batch {
-    if (this.#batch !== null && this.#batch.used + need > this.#batch.data.length) this.#flush();
+    const batch = this.#batch;
+    if (batch !== null && batch.used + need > batch.data.length) {
+      // A batch starts small (jobs read by the workers take a few bytes each) and grows to the
+      // batch size; a full one is sent.
+      if (batch.used + need <= this.#batchBytes || batch.data.length < this.#batchBytes) {
+        const bigger = this.#buffer(Math.max(batch.used + need, Math.min(2 * batch.data.length, this.#batchBytes)));
+        bigger.set(batch.data.subarray(0, batch.used));
+        this.#recycle(batch.data.buffer as ArrayBuffer);
+        batch.data = bigger;
+      } else {
+        this.#flush();
+      }
+    }
     return this.#batch ??= { tasks: [], jobs: [], files: [], targets: null, locations: null, paths: new Map(), data: this.#buffer(need), used: 0 };
   }
 
@@ -312,15 +326,20 @@ export class OpenPool {
       this.#freeBytes -= free!.byteLength;
       return new Uint8Array(free!);
     }
-    return new Uint8Array(Math.max(this.#batchBytes, need));
+    return new Uint8Array(Math.max(MIN_BATCH_BUFFER, need));
+  }
+
+  /** Keeps a batch buffer for reuse, within the limits. */
+  #recycle(buffer: ArrayBuffer): void {
+    if (this.#free.length < MAX_FREE_BUFFERS && this.#freeBytes + buffer.byteLength <= MAX_FREE_BYTES) {
+      this.#free.push(buffer);
+      this.#freeBytes += buffer.byteLength;
+    }
   }
 
   #onMessage(msg: FromOpenWorker): void {
     const { results, buffers } = msg;
-    if (msg.input !== undefined && this.#free.length < MAX_FREE_BUFFERS && this.#freeBytes + msg.input.byteLength <= MAX_FREE_BYTES) {
-      this.#free.push(msg.input);
-      this.#freeBytes += msg.input.byteLength;
-    }
+    if (msg.input !== undefined) this.#recycle(msg.input);
     for (let r = 0; r < results.length; r += RESULT_FIELDS) {
       const pending = this.#take(results[r]!);
       const length = results[r + 3]!;
