@@ -16,8 +16,12 @@ const ISO_FORMAT = '%Y-%m-%dT%H:%M:%S.%f';
 /** The latest item time borg represents (2038, so that 32-bit time_t still works), in seconds. */
 const MAX_SECONDS = 2 ** 31 - 1 - 48 * 3600;
 
+/** The last default text made, by whole epoch second: listed items share seconds in long runs. */
+let lastText: { seconds: number; text: string } | null = null;
+
 export class OutputTimestamp implements Formattable {
-  constructor(readonly time: BrokenDownTime) {}
+  /** `seconds`: the whole epoch second `time` shows (for reusing its text), when known. */
+  constructor(readonly time: BrokenDownTime, readonly seconds?: number) {}
 
   /** An archive or manifest time (naive UTC, as stored) in local time, whole seconds. */
   static fromUtcIso(text: string): OutputTimestamp {
@@ -35,11 +39,17 @@ export class OutputTimestamp implements Formattable {
       micros -= 1_000_000;
       whole += 1;
     }
-    return new OutputTimestamp(naiveLocal(whole, micros));
+    return new OutputTimestamp(naiveLocal(whole, micros), whole);
   }
 
   formatSpec(spec: string): string {
-    return strftime(spec === '' ? TEXT_FORMAT : spec, this.time);
+    if (spec !== '') return strftime(spec, this.time);
+    // The default text has no fraction of a second: the same second gives the same text.
+    const seconds = this.seconds;
+    if (seconds !== undefined && lastText !== null && lastText.seconds === seconds) return lastText.text;
+    const text = strftime(TEXT_FORMAT, this.time);
+    if (seconds !== undefined) lastText = { seconds, text };
+    return text;
   }
 
   toString(): string {
@@ -55,13 +65,23 @@ export class OutputTimestamp implements Formattable {
   }
 }
 
+/** The last second naiveLocal broke down (local time lookups are slow; listings repeat seconds). */
+let lastLocal: { seconds: number; time: BrokenDownTime } | null = null;
+
 /** Local calendar time without a zone (listings format millions of these: no zone name lookup). */
 function naiveLocal(seconds: number, microsecond: number): BrokenDownTime {
-  const d = new Date(seconds * 1000);
-  return {
-    year: d.getFullYear(), month: d.getMonth() + 1, day: d.getDate(), hour: d.getHours(), minute: d.getMinutes(),
-    second: d.getSeconds(), microsecond, utcOffset: null, zoneName: '',
-  };
+  if (lastLocal === null || lastLocal.seconds !== seconds) {
+    const d = new Date(seconds * 1000);
+    lastLocal = {
+      seconds,
+      time: {
+        year: d.getFullYear(), month: d.getMonth() + 1, day: d.getDate(), hour: d.getHours(), minute: d.getMinutes(),
+        second: d.getSeconds(), microsecond: 0, utcOffset: null, zoneName: '',
+      },
+    };
+  }
+  const { year, month, day, hour, minute, second } = lastLocal.time;
+  return { year, month, day, hour, minute, second, microsecond, utcOffset: null, zoneName: '' };
 }
 
 function floorDiv(a: bigint, b: bigint): bigint {

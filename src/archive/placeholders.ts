@@ -226,7 +226,20 @@ function pyString(value: string | number | bigint): string {
   return typeof value === 'number' && !Number.isInteger(value) ? formatFloat(value, parseSpec('', 'float')) : String(value);
 }
 
+/** Parsed specs by kind and text: a listing formats the same few fields for every item. */
+const parsedSpecs = new Map<string, Spec>();
+
 function parseSpec(spec: string, kind: string): Spec {
+  const key = `${kind}:${spec}`;
+  let parsed = parsedSpecs.get(key);
+  if (parsed === undefined) {
+    parsed = parseSpecText(spec, kind);
+    if (parsedSpecs.size < 256) parsedSpecs.set(key, parsed);
+  }
+  return parsed;
+}
+
+function parseSpecText(spec: string, kind: string): Spec {
   const m = /^(?:(.)?([<>=^]))?([-+ ])?(#)?(0)?(\d+)?([,_])?(?:\.(\d+))?([a-zA-Z%])?$/su.exec(spec);
   if (m === null) throw new SpecError(`Invalid format specifier '${spec}' for object of type '${kind}'`);
   const [, fill, align, sign, alternate, zero, width, grouping, precision, type] = m;
@@ -378,8 +391,14 @@ function signOf(negative: boolean, spec: Spec): string {
   return negative ? '-' : spec.sign === '+' ? '+' : spec.sign === ' ' ? ' ' : '';
 }
 
+/** Code points in `text` (what Python's len() counts). */
+function codePoints(text: string): number {
+  return /[\uD800-\uDFFF]/.test(text) ? Array.from(text).length : text.length;
+}
+
 function align(body: string, spec: Spec, defaultAlign: string, sign: string): string {
-  const length = Array.from(sign + body).length;
+  if (spec.width === 0) return sign + body;
+  const length = codePoints(sign + body);
   const padding = Math.max(0, spec.width - length);
   switch (spec.align || defaultAlign) {
     case '<': return sign + body + spec.fill.repeat(padding);

@@ -90,6 +90,16 @@ test('OutputTimestamp renders archive and item times like borg (TZ of the proces
   assert.equal(item.isoformat(), `${local.slice(0, 11)}${new Date(Date.parse('2024-01-02T03:04:05Z') + offset).toISOString().slice(11, 19)}.123457`);
   assert.match(String(item), /^[A-Z][a-z]{2}, \d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
   assert.equal(OutputTimestamp.fromNs(-5n).isoformat(), OutputTimestamp.fromNs(0n).isoformat());
+  // Times are broken down and rendered once per second: alternating seconds and fractions give
+  // each their own text and fraction.
+  const a = OutputTimestamp.fromNs(1704164645_100000000n);
+  const b = OutputTimestamp.fromNs(1704164646_200000000n);
+  const a2 = OutputTimestamp.fromNs(1704164645_900000000n);
+  assert.equal(String(a), String(item));
+  assert.notEqual(String(b), String(a));
+  assert.equal(String(a2), String(a));
+  assert.deepEqual([a.isoformat().slice(-7), b.isoformat().slice(-7), a2.isoformat().slice(-7)], ['.100000', '.200000', '.900000']);
+  assert.equal(b.isoformat().slice(0, 19), new Date(Date.parse('2024-01-02T03:04:06Z') + offset).toISOString().slice(0, 19));
 });
 
 test('display text: undecodable bytes become "?", command lines are shell-quoted', () => {

@@ -90,6 +90,8 @@ describe('formatValue', () => {
   // JSON cannot carry -0, so that float travels as text.
   const CASES: Array<[unknown, string]> = [
     ['ab', '05'], ['ab', '<05'], ['ab', '>5'], ['ab', '*^7'], ['abcdef', '.3'], ['ab', 's'], ['ünï', '^7'], ['ab', ''],
+    // Padding counts code points: a character beyond the BMP is one (two UTF-16 units).
+    ['\u{1F600}x', '^6'], ['\u{1F600}x', '*>4'], ['x\u{1F600}\u{1F600}', '<5'],
     [42, '05'], [-42, '=+8'], [42, '#x'], [42, '#010b'], [1234567, ','], [1234567, '_x'], [42, 'c'], [42, '.2f'],
     [42, 'e'], [42, 'g'], [42, '%'], [42, ' '], [-42, ' 5'], [255, '#o'], [255, 'X'], [-1234567, '_'], [42, 'n'], [0, ''],
     [{ f: '-0.0' }, ''], [{ f: 0.5 }, '.0f'], [{ f: 1.5 }, '.0f'], [{ f: 2.5 }, '.0f'], [{ f: 1e16 }, ''], [{ f: 1e-5 }, ''],
