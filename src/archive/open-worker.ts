@@ -20,14 +20,23 @@ if (!port) throw new Error('open-worker must run in a worker thread');
 
 /**
  * Each opening leaves a dead decryption output outside the JS heap, and few JS objects: the young
- * generation would fill (and free them) only after many megabytes. When verifying, a minor collection
- * after every COLLECT_BYTES keeps that garbage (and the peak RSS) small; it costs well under a
- * millisecond, as almost nothing survives.
+ * generation would fill (and free them) only after many megabytes. When verifying or writing here, a
+ * minor collection after every COLLECT_BYTES keeps that garbage (and the peak RSS) small; it costs
+ * well under a millisecond, as almost nothing survives.
  */
 const COLLECT_BYTES = 2 << 20;
 setFlagsFromString('--expose-gc');
 const collectGarbage = runInNewContext('gc') as (options: { type: 'minor' }) => void;
 let uncollected = 0;
+
+/** Counts bytes of plaintext made and dropped here (verified or written); collects now and then. */
+function dropped(bytes: number): void {
+  uncollected += bytes;
+  if (uncollected >= COLLECT_BYTES) {
+    uncollected = 0;
+    collectGarbage({ type: 'minor' });
+  }
+}
 
 function asBuffer(u: Uint8Array): Buffer {
   return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
@@ -111,6 +120,7 @@ function writeFile(files: Float64Array, input: Buffer, file: FileInBatch, writte
   try {
     writeNewFileSync(path, file.plaintexts, files[r + 5]!, files[r + 6]!, files[r + 7]!, atime, mtime);
     written.push(task, file.bytes);
+    dropped(file.bytes);
   } catch (e) {
     failures.push(systemFailure(task, e));
   }
@@ -163,13 +173,9 @@ port.on('message', (msg: ToOpenWorker) => {
         const id = input.subarray(idAt, idAt + 32);
         const envelope = input.subarray(envAt, envAt + envLength);
         // Verification only: the plaintext is hashed and dropped (no copy of it is made).
-        uncollected += envLength;
         codec!.verify(id, envelope);
         results[done++ * RESULT_FIELDS] = task;
-        if (uncollected >= COLLECT_BYTES) {
-          uncollected = 0;
-          collectGarbage({ type: 'minor' });
-        }
+        dropped(envLength);
         continue;
       }
       const data = unpackJob(msg, input, j, idAt, envAt, envLength);
@@ -189,6 +195,7 @@ port.on('message', (msg: ToOpenWorker) => {
         results[row] = task;
         results[row + 1] = -1;
         results[row + 3] = data.length;
+        dropped(data.length);
         continue;
       }
       const row = done++ * RESULT_FIELDS;
