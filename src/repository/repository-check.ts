@@ -9,7 +9,7 @@ import { IntegrityError, RepositoryAppendOnly } from './errors.js';
 import { indexTransactionId } from './index-files.js';
 import { parseIniInt } from './ini.js';
 import { updateIndex } from './replay.js';
-import type { SegmentEntry } from './segment-format.js';
+import { TAG_COMMIT, type SegmentEntry } from './segment-format.js';
 import { recoverSegment } from './segment-recovery.js';
 import type { Transactions } from './transaction.js';
 
@@ -25,6 +25,33 @@ export interface CheckOptions {
   onFinding?: (finding: CheckFinding) => void;
   /** "Checking segments N.N%" (borg's repository.check); a server forwards it as records. */
   progress?: ProgressSink;
+  /**
+   * Reads and CRC-checks whole segments elsewhere (worker threads), with the same findings as
+   * reading them here; used by a full check without repair.
+   */
+  segmentScanner?: SegmentScanner;
+}
+
+/** A segment's entries as columns (ids 32 bytes each), or the message of its first damage. */
+export interface ScannedSegment {
+  tags: Uint8Array;
+  ids: Uint8Array;
+  offsets: Float64Array;
+  sizes: Float64Array;
+  error: string | null;
+}
+
+export type SegmentScanner = (segment: number, path: string, size: number) => Promise<ScannedSegment>;
+
+/** Segments a scanner reads ahead of the one the index is being rebuilt from. */
+const SCAN_AHEAD = 4;
+
+function* scannedEntries(scan: ScannedSegment): Iterable<SegmentEntry> {
+  for (let i = 0; i < scan.tags.length; i++) {
+    const tag = scan.tags[i]! as SegmentEntry['tag'];
+    const id = tag === TAG_COMMIT ? undefined : Buffer.from(scan.ids.buffer, scan.ids.byteOffset + 32 * i, 32);
+    yield { tag, id, offset: scan.offsets[i]!, size: scan.sizes[i]! };
+  }
 }
 
 export interface CheckEnvironment {
@@ -92,10 +119,36 @@ export async function checkRepository(env: CheckEnvironment, options: CheckOptio
     total: segments.length, msgid: 'repository.check', step: 0.1,
     format: (percent) => `Checking segments ${percent.toFixed(1).padStart(3)}%`,
   });
+  const scanner = !repair && !partial ? options.segmentScanner : undefined;
+  const toScan = scanner === undefined ? [] : segments.filter((segment) => segment <= tid!);
+  const scans: Promise<ScannedSegment>[] = [];
+  const scanAhead = (upTo: number): void => {
+    while (scans.length < Math.min(upTo, toScan.length)) {
+      const segment = toScan[scans.length]!;
+      // Errors (a vanished file) are raised when the segment's turn comes, as reading it here would.
+      const scan = (async () => scanner!(segment, ctx.paths.filename(segment), ctx.paths.size(segment)))();
+      scan.catch(() => undefined);
+      scans.push(scan);
+    }
+  };
+  let scanned = 0;
   for (const [i, segment] of segments.entries()) {
     progress?.show(i);
     if (segment <= lastChecked || segment > tid) continue;
-    let entries: SegmentEntry[];
+    let entries: Iterable<SegmentEntry>;
+    if (scanner !== undefined) {
+      scanAhead(scanned + 1 + SCAN_AHEAD);
+      const scan = await scans[scanned++]!;
+      if (scan.error === null) {
+        entries = scannedEntries(scan);
+        crcVerified.push(segment);
+      } else {
+        report(scan.error);
+        entries = [];
+      }
+      await updateIndex(state, segment, entries, report);
+      continue;
+    }
     try {
       entries = await collect(ctx.reader.iterObjects(segment));
       crcVerified.push(segment);

@@ -87,10 +87,12 @@ export class CheckContext {
 
   /**
    * Counts a reference to the object holding `data` (borg's add_reference): a new one enters the
-   * table and, when repairing, the repository. Returns its id.
+   * table and, when repairing, the repository. Returns its id (`knownId` if given: it must be the
+   * id of `data`).
    */
-  async storeData(data: Buffer): Promise<Buffer> {
-    const id = this.key.idHash(data);
+  async storeData(data: Buffer, knownId?: Buffer): Promise<Buffer> {
+    // A caller that knows the id (the data is an object it read and checked) saves hashing it again.
+    const id = knownId ?? this.key.idHash(data);
     if (this.chunks.has(id)) {
       this.chunks.incref(id);
       return id;

@@ -7,6 +7,7 @@ import { keyText, type MsgMap, type MsgValue } from '../../format/msgpack.js';
 import { decodeFsBytes } from '../../format/surrogate-escape.js';
 import type { ChunkRef } from '../item.js';
 import type { CheckContext } from './check-context.js';
+import type { ScannedItem } from './item-scanner.js';
 
 const REQUIRED_ITEM_KEYS = ['path', 'mtime'];
 
@@ -68,6 +69,21 @@ export function verifyPresentFileChunks(ctx: CheckContext, archive: string, item
   }
   const size = item['size'];
   if (size !== undefined && size !== chunksSize) ctx.report({ kind: 'size-inconsistent', archive, path: itemPath(item), size: Number(size), chunksSize });
+  return true;
+}
+
+/**
+ * verifyPresentFileChunks for a scanned item (whose size the scanner found consistent): counts the
+ * references and returns true when every chunk is present; otherwise returns false, having looked
+ * up the chunks as verifyPresentFileChunks does, and the item goes to verifyFileChunks.
+ */
+export function countScannedChunks(ctx: CheckContext, item: ScannedItem): boolean {
+  const ids = item.ids;
+  if (ids === null) return true;
+  // One lookup where has() and incref() make two: the second finds the entry where the first left it.
+  if (ids.length === 1) return ctx.chunks.increfIfPresent(ids[0]!);
+  for (const id of ids) if (!ctx.chunks.has(id)) return false;
+  for (const id of ids) ctx.chunks.incref(id);
   return true;
 }
 

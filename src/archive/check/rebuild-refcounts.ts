@@ -5,13 +5,15 @@
 // reference met on the way is counted, which gives the refcounts the orphan check needs.
 import { MANIFEST_ID, unpackAndVerify } from '../../crypto/index.js';
 import { IntegrityError } from '../../errors.js';
+import { decode, type MsgMap } from '../../format/msgpack.js';
 import { PercentProgress, SILENT_PROGRESS } from '../../progress.js';
 import { InvalidArchive, packArchiveMeta } from '../archive-meta.js';
 import { selectArchives, type ArchiveFilter } from '../archive-selection.js';
 import type { ArchiveEntry, Manifest } from '../manifest.js';
 import type { CheckContext } from './check-context.js';
-import { verifyFileChunks, verifyPresentFileChunks } from './item-check.js';
-import { ItemStreamRewriter } from './item-stream-rewriter.js';
+import { countScannedChunks, verifyFileChunks, verifyPresentFileChunks } from './item-check.js';
+import { ITEM_LIMITS, ScannedItem } from './item-scanner.js';
+import { ItemStreamRewriter, StreamOrigin } from './item-stream-rewriter.js';
 import { isObjectError } from './object-reader.js';
 import { robustItems } from './robust-items.js';
 
@@ -98,10 +100,24 @@ async function checkArchive(ctx: CheckContext, manifest: Manifest, entry: Archiv
   if (!Array.isArray(items) || !items.every((i) => Buffer.isBuffer(i) && i.length === 32)) {
     throw new InvalidArchive(`Cannot check archive ${name}: its metadata has no valid item list`);
   }
-  const rewriter = new ItemStreamRewriter(ctx);
-  for await (const batch of robustItems(ctx, name, items as Buffer[], manifest.itemKeys)) {
-    for (const item of batch) {
-      if (item['chunks'] !== undefined && !verifyPresentFileChunks(ctx, name, item)) await verifyFileChunks(ctx, name, item);
+  const origin = new StreamOrigin();
+  const rewriter = new ItemStreamRewriter(ctx, origin);
+  for await (const batch of robustItems(ctx, name, items as Buffer[], manifest.itemKeys, origin)) {
+    for (const entry of batch) {
+      let item: MsgMap;
+      if (entry instanceof ScannedItem) {
+        if (countScannedChunks(ctx, entry)) {
+          const flushing = rewriter.addScanned(entry);
+          if (flushing !== undefined) await flushing;
+          continue;
+        }
+        // A chunk is missing: the full path, on the map the stream decoder would have given.
+        item = decode(entry.raw, ITEM_LIMITS) as MsgMap;
+        await verifyFileChunks(ctx, name, item);
+      } else {
+        item = entry;
+        if (item['chunks'] !== undefined && !verifyPresentFileChunks(ctx, name, item)) await verifyFileChunks(ctx, name, item);
+      }
       const flushing = rewriter.add(item);
       if (flushing !== undefined) await flushing;
     }

@@ -1,9 +1,12 @@
 // Worker threads that read and verify runs of objects straight from local segment files (see
 // segment-verify-worker.ts). Jobs go to the worker with the fewest bytes queued; their outcomes come
-// back per job, and the caller consumes them in job order.
+// back per job, and the caller consumes them in job order. Started early, the workers first take
+// the repository check's pass over the segments (warmSegmentScanner).
 import type { Worker } from 'node:worker_threads';
 import type { Key } from '../../crypto/index.js';
 import { startWorker } from '../../platform/worker.js';
+import type { SegmentScanner } from '../../repository/repository-check.js';
+import { cutSegment, joinParts, type PartScan, type ScanPart } from './segment-scan.js';
 import type { FromVerifyWorker, RangeJob, ToVerifyWorker } from './segment-verify-protocol.js';
 
 export interface RangeOutcome {
@@ -20,7 +23,7 @@ interface Pending {
 }
 
 /** Like the open pool's verifying workers: they keep few JS objects alive. */
-const YOUNG_GENERATION_MB = 1;
+const YOUNG_GENERATION_MB = 8;
 
 const WORKER_ENTRY = new URL('./segment-verify-worker.js', import.meta.url);
 
@@ -31,6 +34,74 @@ function startVerifyWorker(): Worker {
 /** Workers started ahead by warmUpVerifyWorkers, taken by the next pool. */
 const warmWorkers: Worker[] = [];
 
+/** Segment scans on the warm workers, by task id (negative: the pools' own tasks are positive). */
+const scans = new Map<number, { worker: Worker; bytes: number; resolve: (scan: PartScan) => void; reject: (error: Error) => void }>();
+const scanLoad = new Map<Worker, number>();
+/** Scans running on each warm worker: while there are any, it keeps the process alive. */
+const scansRunning = new Map<Worker, number>();
+let nextScanTask = -1;
+/** A part of a segment smaller than this is not worth a worker of its own. */
+const MIN_SCAN_PART = 4 << 20;
+
+function scanEnded(worker: Worker): void {
+  const running = (scansRunning.get(worker) ?? 1) - 1;
+  scansRunning.set(worker, running);
+  // A pool that took the worker has ref'd it for its own jobs.
+  if (running === 0 && warmWorkers.includes(worker)) worker.unref();
+}
+
+function onScanMessage(msg: FromVerifyWorker): void {
+  const pending = scans.get(msg.task);
+  if (pending === undefined) return;
+  scans.delete(msg.task);
+  scanEnded(pending.worker);
+  scanLoad.set(pending.worker, scanLoad.get(pending.worker)! - pending.bytes);
+  if ('scan' in msg) pending.resolve(msg.scan);
+  else if ('failure' in msg) pending.reject(workerFailure(msg.failure));
+}
+
+function failScans(worker: Worker, error: Error): void {
+  for (const [task, pending] of scans) {
+    if (pending.worker !== worker) continue;
+    scans.delete(task);
+    scanEnded(worker);
+    pending.reject(error);
+  }
+}
+
+function workerFailure(failure: { message: string; code?: string }): Error {
+  const error: NodeJS.ErrnoException = new Error(failure.message);
+  if (failure.code !== undefined) error.code = failure.code;
+  return error;
+}
+
+function scanOnWarmWorker(part: ScanPart, bytes: number): Promise<PartScan> {
+  let worker = warmWorkers[0]!;
+  for (const w of warmWorkers) if (scanLoad.get(w)! < scanLoad.get(worker)!) worker = w;
+  const task = nextScanTask--;
+  scanLoad.set(worker, scanLoad.get(worker)! + bytes);
+  const running = scansRunning.get(worker) ?? 0;
+  if (running === 0) worker.ref();
+  scansRunning.set(worker, running + 1);
+  return new Promise<PartScan>((resolve, reject) => {
+    scans.set(task, { worker, bytes, resolve, reject });
+    worker.postMessage({ type: 'scan', task, ...part } satisfies ToVerifyWorker);
+  });
+}
+
+/**
+ * The repository check's pass over the segments on the warm workers (they wait for the key
+ * meanwhile), a big segment cut into one part per worker; undefined without at least two of them.
+ */
+export function warmSegmentScanner(): SegmentScanner | undefined {
+  if (warmWorkers.length < 2) return undefined;
+  return async (segment, path, size) => {
+    const parts = cutSegment(segment, path, size, warmWorkers.length, MIN_SCAN_PART);
+    const scanned = await Promise.all(parts.map((part) => scanOnWarmWorker(part, Math.min(part.to, size) - part.start)));
+    return joinParts(scanned, (start) => scanOnWarmWorker({ segment, path, start, find: false, to: Infinity }, size - start));
+  };
+}
+
 /**
  * Starts `count` workers now, so that their start-up overlaps the repository check; the next pool
  * takes them. They do not keep the process alive while waiting.
@@ -38,8 +109,13 @@ const warmWorkers: Worker[] = [];
 export function warmUpVerifyWorkers(count: number): void {
   while (count > 1 && warmWorkers.length < count) {
     const worker = startVerifyWorker();
+    // A failure fails the scans waiting for it, and shows again when the pool uses the worker.
+    worker.on('error', (e) => failScans(worker, e));
+    worker.on('exit', (code) => failScans(worker, new Error(`A verifying worker exited with code ${code}`)));
+    worker.on('message', onScanMessage);
+    // After the listeners: a message listener would hold the process open. Scans ref it while they run.
     worker.unref();
-    worker.on('error', () => {}); // a failure shows again when the pool uses it
+    scanLoad.set(worker, 0);
     warmWorkers.push(worker);
   }
 }
@@ -86,13 +162,8 @@ export class SegmentVerifyPool {
     if (pending === undefined) return;
     this.#pending.delete(msg.task);
     this.#load[pending.worker]! -= pending.bytes;
-    if ('failure' in msg) {
-      const error: NodeJS.ErrnoException = new Error(msg.failure.message);
-      if (msg.failure.code !== undefined) error.code = msg.failure.code;
-      pending.reject(error);
-    } else {
-      pending.resolve({ status: msg.status, sizes: msg.sizes, messages: msg.messages });
-    }
+    if ('failure' in msg) pending.reject(workerFailure(msg.failure));
+    else if ('status' in msg) pending.resolve({ status: msg.status, sizes: msg.sizes, messages: msg.messages });
   }
 
   #fail(error: Error): void {

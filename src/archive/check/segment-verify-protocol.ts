@@ -1,6 +1,7 @@
 // Messages between `check --verify-data` and the workers that read and verify segment ranges
 // themselves (segment-verify-pool.ts): the main thread only says where the objects lie.
 import type { KeyMaterial, KeyMode } from '../../crypto/index.js';
+import type { PartScan, ScanPart } from './segment-scan.js';
 
 /** A run of objects in one segment: their entry offsets (ascending) and ids, 32 bytes each. */
 export interface RangeJob {
@@ -13,7 +14,9 @@ export interface RangeJob {
 
 export type ToVerifyWorker =
   | { type: 'init'; mode: KeyMode; material: KeyMaterial }
-  | ({ type: 'range' } & RangeJob);
+  | ({ type: 'range' } & RangeJob)
+  // Before the key is known: the repository check's pass over (a part of) a segment.
+  | ({ type: 'scan'; task: number } & ScanPart);
 
 /** Per object: intact, its opening failed (an IntegrityError), or its entry could not be read. */
 export const OBJECT_OK = 0;
@@ -27,4 +30,5 @@ export const OBJECT_UNREADABLE = 2;
  */
 export type FromVerifyWorker =
   | { task: number; status: Uint8Array; sizes: Float64Array; messages: string[] }
+  | { task: number; scan: PartScan }
   | { task: number; failure: { message: string; code?: string } };

@@ -2,8 +2,9 @@
 // check has just read with all CRC checks: each job names a run of objects in one segment by their
 // entry offsets; the worker reads the run with a few large reads and opens every object (MAC,
 // decryption, decompression, id hash), so the main thread, busy walking the archives meanwhile,
-// neither reads nor copies the data.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+// neither reads nor copies the data. Before that, while the key is not known yet, they take the
+// repository check's pass over the segments (segment-scan.ts).
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parentPort } from 'node:worker_threads';
@@ -14,7 +15,9 @@ import { asBuffer } from '../../format/bytes.js';
 import { ObjectCodec } from '../../crypto/object-codec.js';
 import { IntegrityError } from '../../errors.js';
 import { dropPageCache } from '../../platform/page-cache.js';
+import { FileWindow } from '../../repository/file-window.js';
 import { describePosition, HEADER_SIZE, parseHeader, PUT_HEADER_SIZE, TAG_PUT } from '../../repository/segment-format.js';
+import { scanPart } from './segment-scan.js';
 import { OBJECT_CORRUPTED, OBJECT_OK, OBJECT_UNREADABLE, type FromVerifyWorker, type RangeJob, type ToVerifyWorker } from './segment-verify-protocol.js';
 
 const port = parentPort;
@@ -23,7 +26,7 @@ if (!port) throw new Error('segment-verify-worker must run in a worker thread');
 /** Bytes read at a time: a job's run of objects usually takes one or two reads. */
 const READ_SIZE = 2 << 20;
 /** Each opening leaves dead buffers outside the JS heap: a minor collection now and then keeps RSS low. */
-const COLLECT_BYTES = 2 << 20;
+const COLLECT_BYTES = 32 << 20;
 setFlagsFromString('--expose-gc');
 const collectGarbage = runInNewContext('gc') as (options: { type: 'minor' }) => void;
 
@@ -32,32 +35,6 @@ const NO_IVS = {
     throw new Error('The verify worker only reads objects');
   },
 };
-
-/** Positional reads of one file through a reused buffer. */
-class RangeReader {
-  #buffer = Buffer.allocUnsafeSlow(2 * READ_SIZE);
-  #start = 0;
-  #length = 0;
-
-  constructor(private readonly fd: number, private readonly fileSize: number) {}
-
-  /** [pos, pos + len), or less where the file ends. */
-  bytes(pos: number, len: number): Buffer {
-    const end = Math.min(pos + len, this.fileSize);
-    if (pos >= this.#start && end <= this.#start + this.#length) return this.#buffer.subarray(pos - this.#start, end - this.#start);
-    const want = Math.min(Math.max(end - pos, READ_SIZE), Math.max(0, this.fileSize - pos));
-    if (this.#buffer.length < want) this.#buffer = Buffer.allocUnsafeSlow(want);
-    let got = 0;
-    while (got < want) {
-      const n = readSync(this.fd, this.#buffer, got, want - got, pos + got);
-      if (n === 0) break;
-      got += n;
-    }
-    this.#start = pos;
-    this.#length = got;
-    return this.#buffer.subarray(0, Math.min(got, end - pos));
-  }
-}
 
 let codec: ObjectCodec | null = null;
 let uncollected = 0;
@@ -70,7 +47,7 @@ function verifyRange(job: RangeJob): FromVerifyWorker {
   const ids = asBuffer(job.ids);
   const fd = openSync(job.path, 'r');
   try {
-    const reader = new RangeReader(fd, fstatSync(fd).size);
+    const reader = new FileWindow(fd, fstatSync(fd).size, READ_SIZE);
     for (let i = 0; i < count; i++) {
       const offset = job.offsets[i]!;
       const id = ids.subarray(i * 32, i * 32 + 32);
@@ -121,6 +98,11 @@ port.on('message', (msg: ToVerifyWorker) => {
   }
   let reply: FromVerifyWorker;
   try {
+    if (msg.type === 'scan') {
+      const scan = scanPart(msg);
+      port.postMessage({ task: msg.task, scan } satisfies FromVerifyWorker, [scan.tags.buffer, scan.ids.buffer, scan.offsets.buffer, scan.sizes.buffer] as ArrayBuffer[]);
+      return;
+    }
     reply = verifyRange(msg);
   } catch (e) {
     const error = e as NodeJS.ErrnoException;

@@ -6,6 +6,7 @@
 import type { ArchiveFinding } from '../../archive/check/index.js';
 import { EXIT_ERROR, EXIT_SUCCESS, EXIT_WARNING } from '../../errors.js';
 import type { Location } from '../../remote/location.js';
+import type { SegmentScanner } from '../../repository/repository-check.js';
 import type { Repository } from '../../repository/repository.js';
 import { integer, locationArgument, positiveInteger } from '../arg-types.js';
 import { defineCommand } from '../command.js';
@@ -109,11 +110,14 @@ async function check(ctx: CommandContext, args: CheckArgs, repository: Repositor
   }
   const workers = args.workers ?? (await import('../../archive/create/chunk-pool.js')).defaultWorkerCount(ctx.env);
   // Where the workers will read the segments themselves (a local repository, no repair), they load
-  // while the repository is checked.
+  // while the repository is checked, and take that check's pass over the segments.
+  let segmentScanner: SegmentScanner | undefined;
   if (args.verifyData && !args.repair && !args.archivesOnly && workers > 1 && repository.objectLayout !== undefined) {
-    (await import('../../archive/check/segment-verify-pool.js')).warmUpVerifyWorkers(workers);
+    const pool = await import('../../archive/check/segment-verify-pool.js');
+    pool.warmUpVerifyWorkers(workers);
+    segmentScanner = pool.warmSegmentScanner();
   }
-  if (!args.archivesOnly && !(await checkRepositoryPart(ctx, repository, args))) return EXIT_WARNING;
+  if (!args.archivesOnly && !(await checkRepositoryPart(ctx, repository, args, segmentScanner))) return EXIT_WARNING;
   if (args.repoOnly) return EXIT_SUCCESS;
   const location = args.location;
   const archiveLog = ctx.getLogger('borg.archive');
@@ -149,7 +153,7 @@ function confirmRepair(ctx: CommandContext): Promise<boolean> {
   });
 }
 
-async function checkRepositoryPart(ctx: CommandContext, repository: Repository, args: CheckArgs): Promise<boolean> {
+async function checkRepositoryPart(ctx: CommandContext, repository: Repository, args: CheckArgs, segmentScanner: SegmentScanner | undefined): Promise<boolean> {
   // A server checks and reports on its own; its log lines arrive as "Remote: ...".
   const { RemoteRepository } = await import('../../remote/remote-repository.js');
   if (repository instanceof RemoteRepository) return repository.check({ repair: args.repair, maxDuration: args.maxDuration });
@@ -160,6 +164,7 @@ async function checkRepositoryPart(ctx: CommandContext, repository: Repository, 
     repair: args.repair,
     maxDuration: args.maxDuration,
     ...(ctx.common.progress ? { progress: ctx.progress } : {}),
+    ...(segmentScanner ? { segmentScanner } : {}),
     onFinding: (finding) => {
       if (finding.level === 'error') errors = true;
       log.log(finding.level, finding.message);
