@@ -11,18 +11,8 @@ import { ItemChunkReader, type WalkItem } from '../../src/archive/check/robust-i
 import { RobustUnpacker } from '../../src/archive/check/robust-unpacker.js';
 import { ITEM_KEYS } from '../../src/archive/manifest.js';
 import { decode, decodeAt, encode, encodeAll, isMap, MsgpackError, type MsgMap, type MsgValue } from '../../src/format/msgpack.js';
+import { prng } from '../helpers/prng.js';
 
-/** Small deterministic PRNG (mulberry32), so a failing case can be reproduced from its seed. */
-function prng(seed: number): (n: number) => number {
-  let a = seed >>> 0;
-  return (n: number) => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 2 ** 32) * n | 0;
-  };
-}
 type Rng = (n: number) => number;
 
 const KNOWN = new Set([...ITEM_KEYS, 'acl']);

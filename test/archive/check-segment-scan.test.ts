@@ -111,7 +111,7 @@ describe('segment scan in parts', () => {
     let rejoined = 0;
     for (let k = 1; k < 40; k++) {
       const cut = Math.floor((k * size) / 40);
-      const scanner: SegmentScanner = async (seg, p, s) => {
+      const scanner: SegmentScanner = async (seg, p) => {
         const parts = [{ segment: seg, path: p, start: 0, find: false, to: cut }, { segment: seg, path: p, start: cut, find: true, to: Infinity }];
         return joinParts(parts.map((part) => scanPart(part)), async (start) => {
           rejoined += 1;

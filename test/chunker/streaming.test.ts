@@ -10,18 +10,8 @@ import {
   buzhash, buzhashUpdate, createChunker,
 } from '../../src/chunker/index.js';
 import { stream } from '../helpers/vector-input.js';
+import { prng } from '../helpers/prng.js';
 
-/** Small deterministic PRNG (mulberry32), so a failing case can be reproduced from its seed. */
-function prng(seed: number): (n: number) => number {
-  let a = seed >>> 0;
-  return (n: number) => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 2 ** 32) * n | 0;
-  };
-}
 
 /** Spec §4.3 word for word, with the slow one-byte-at-a-time hash functions. */
 function referenceSizes(data: Uint8Array, p: BuzhashParams, seed: number): number[] {
