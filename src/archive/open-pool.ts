@@ -60,6 +60,8 @@ interface Batch {
   paths: Map<string, [number, number]>;
   data: Uint8Array;
   used: number;
+  /** Bytes of work in the batch (envelopes, or the sizes of chunks the worker reads itself). */
+  weight: number;
 }
 
 const NS = 1_000_000_000n;
@@ -143,6 +145,7 @@ export class OpenPool {
       this.#pending.set(task, { worker: -1, bytes: envelope.length, resolve: resolve as (data: Buffer | number) => void, reject });
       const batch = this.#batchFor(32 + envelope.length);
       batch.tasks.push(task);
+      batch.weight += envelope.length;
       this.#addJob(batch, task, id, envelope);
       this.#sendWhenFull(batch);
     });
@@ -159,9 +162,11 @@ export class OpenPool {
     if (this.#workers.length === 0) this.#start();
     const task = this.#nextTask++;
     return new Promise<Buffer | number>((resolve, reject) => {
-      this.#pending.set(task, { worker: -1, bytes: loadOf(envelope), resolve, reject });
+      const weight = Buffer.isBuffer(envelope) ? envelope.length : length;
+      this.#pending.set(task, { worker: -1, bytes: weight, resolve, reject });
       const batch = this.#batchFor(batchBytesOf(envelope));
       batch.tasks.push(task);
+      batch.weight += weight;
       const targets = batch.targets ??= new Array<number>((batch.jobs.length / JOB_FIELDS) * TARGET_FIELDS).fill(-1);
       this.#addJob(batch, task, id, envelope);
       targets.splice(targets.length - TARGET_FIELDS, TARGET_FIELDS, fd, position, length, sparse ? 1 : 0);
@@ -194,6 +199,7 @@ export class OpenPool {
       this.#batchDir = dir;
       const batch = this.#batchFor(need);
       batch.tasks.push(task);
+      batch.weight += bytes;
       const firstJob = batch.jobs.length / JOB_FIELDS;
       for (let i = 0; i < ids.length; i++) this.#addJob(batch, 0, ids[i]!, envelopes[i]!);
       batch.data.set(file.path, batch.used);
@@ -223,7 +229,7 @@ export class OpenPool {
         this.#flush();
       }
     }
-    return this.#batch ??= { tasks: [], jobs: [], files: [], targets: null, locations: null, paths: new Map(), data: this.#buffer(need), used: 0 };
+    return this.#batch ??= { tasks: [], jobs: [], files: [], targets: null, locations: null, paths: new Map(), data: this.#buffer(need), used: 0, weight: 0 };
   }
 
   #addJob(batch: Batch, task: number, id: Buffer, envelope: StoredChunk): void {
@@ -255,7 +261,10 @@ export class OpenPool {
   }
 
   #sendWhenFull(batch: Batch): void {
-    if (batch.jobs.length / JOB_FIELDS >= BATCH_JOBS || batch.used >= this.#batchBytes) this.#flush();
+    // By weight too: jobs the workers read take a few bytes here, and a batch of big chunks sent to
+    // one worker would leave the others idle.
+    const full = batch.jobs.length / JOB_FIELDS >= BATCH_JOBS || batch.used >= this.#batchBytes || batch.weight >= this.#batchBytes / 2;
+    if (full) this.#flush();
     else this.#flushScheduled ??= setImmediate(() => this.#flush());
   }
 
